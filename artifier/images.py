@@ -1,0 +1,99 @@
+"""The one way images enter and leave Artifier: every mode to RGB, guarded, oriented."""
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
+
+from artifier.errors import ImageError
+
+DEFAULT_MAX_PIXELS = 100_000_000
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
+
+
+def _sixteen_bit_to_l(img: Image.Image) -> Image.Image:
+    """PIL's own I;16 -> RGB conversion clips at 255; scale the full range instead."""
+    arr = np.asarray(img, dtype=np.float64)
+    peak = 65535.0 if img.mode.startswith("I;16") or arr.max() > 255 else 255.0
+    return Image.fromarray(np.clip(arr / peak * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
+
+
+def _to_rgb(img: Image.Image) -> Image.Image:
+    if img.mode == "RGB":
+        return img
+    if img.mode == "P" and "transparency" in img.info:
+        img = img.convert("RGBA")
+    if img.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = img.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, rgba).convert("RGB")
+    if img.mode.startswith("I;16") or img.mode in ("I", "F"):
+        return _sixteen_bit_to_l(img).convert("RGB")
+    return img.convert("RGB")
+
+
+def load_image(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
+    """An RGB image, EXIF-oriented, or an ImageError that names the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ImageError(f"{path}: no such file")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(path)
+            width, height = img.size
+            if width <= 0 or height <= 0:
+                raise ImageError(f"{path}: image has zero size ({width}x{height})")
+            if width * height > max_pixels:
+                raise ImageError(
+                    f"{path}: image is too large ({width}x{height} = {width * height:,} pixels, "
+                    f"limit {max_pixels:,})")
+            img.load()
+            img = ImageOps.exif_transpose(img)
+            return _to_rgb(img)
+    except ImageError:
+        raise
+    except UnidentifiedImageError:
+        raise ImageError(f"{path}: not an image file") from None
+    except Image.DecompressionBombError:
+        raise ImageError(f"{path}: image is too large (decompression bomb guard)") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise ImageError(f"{path}: truncated or corrupt image ({exc})") from None
+
+
+def fit_long_side(img: Image.Image, long_side: int, multiple: int = 1) -> Image.Image:
+    """Resize so the long side is `long_side`, each side rounded to a multiple of `multiple`."""
+    width, height = img.size
+    scale = long_side / max(width, height)
+    new_w = max(multiple, round(width * scale / multiple) * multiple)
+    new_h = max(multiple, round(height * scale / multiple) * multiple)
+    if (new_w, new_h) == (width, height):
+        return img
+    return img.resize((new_w, new_h), Image.Resampling.LANCZOS)
+
+
+def to_tensor(img: Image.Image) -> torch.Tensor:
+    """1x3xHxW float32 in [0, 1]."""
+    arr = np.asarray(img, dtype=np.float32) / 255.0
+    return torch.from_numpy(arr).permute(2, 0, 1).unsqueeze(0).contiguous()
+
+
+def to_pil(tensor: torch.Tensor) -> Image.Image:
+    arr = tensor.detach().squeeze(0).clamp(0, 1).permute(1, 2, 0).cpu().numpy()
+    return Image.fromarray((arr * 255.0 + 0.5).astype(np.uint8), "RGB")
+
+
+def save_png(img: Image.Image, path: str | Path, settings: dict[str, Any] | None = None) -> Path:
+    """Save as PNG; `settings` go into a text chunk so a result says how it was made."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    info = PngImagePlugin.PngInfo()
+    for key, value in (settings or {}).items():
+        info.add_text(key, value if isinstance(value, str) else json.dumps(value, default=str))
+    img.save(path, format="PNG", pnginfo=info)
+    return path

@@ -1,0 +1,1 @@
+"""Painterly transfer: a photo re-made from a painting's own best-matching pieces."""

@@ -1,0 +1,50 @@
+"""The starting image: the photo's layout, built from the painting's own pieces.
+
+Each photo block takes the painting block whose deep 3x3 patch matches it best. The
+original pasted hard blocks and its results show the grid; here every block is laid
+down with a raised-cosine window twice its size, so neighbours cross-fade over half a
+block and the window weights sum to one: a block's centre keeps the painting's pixels,
+its border is a 50/50 blend, and no grid survives.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+from transfer.matching import match_positions
+
+
+def blend_window(size: int, device: torch.device | str = "cpu") -> torch.Tensor:
+    """2-D cos^2 window of `size` samples; shifted copies at size/2 sum to one."""
+    x = (torch.arange(size, device=device, dtype=torch.float32) + 0.5 - size / 2) / size
+    w = torch.cos(math.pi * x) ** 2
+    return w[:, None] * w[None, :]
+
+
+def paste_blocks(painting: torch.Tensor, positions: torch.Tensor, stride: int) -> torch.Tensor:
+    """Lay painting blocks at `positions` (h, w, 2) onto an (h*stride, w*stride) canvas."""
+    half = stride // 2
+    padded = F.pad(painting, (half, half, half, half), mode="reflect")
+    windows = F.unfold(padded, 2 * stride, stride=stride)
+    blocks_w = painting.shape[3] // stride
+    index = (positions[..., 0] * blocks_w + positions[..., 1]).flatten()
+    weight = blend_window(2 * stride, painting.device).flatten().repeat(3)
+    chosen = windows[:, :, index] * weight[None, :, None]
+    h, w = positions.shape[:2]
+    out_size = (h * stride + stride, w * stride + stride)
+    canvas = F.fold(chosen, out_size, 2 * stride, stride=stride)
+    norm = F.fold(weight[None, : (2 * stride) ** 2, None].expand(1, -1, h * w),
+                  out_size, 2 * stride, stride=stride)
+    return (canvas / norm.clamp_min(1e-6))[:, :, half:half + h * stride, half:half + w * stride]
+
+
+def matched_collage(photo: torch.Tensor, painting: torch.Tensor, backbone, layer: str,
+                    stride: int) -> torch.Tensor:
+    """The collage for a photo and a painting, both (1, 3, H, W) with sides multiples of stride."""
+    with torch.no_grad():
+        photo_feats = backbone(photo, [layer])[layer][0]
+        painting_feats = backbone(painting, [layer])[layer][0]
+    positions = match_positions(photo_feats, painting_feats)
+    return paste_blocks(painting, positions, stride)

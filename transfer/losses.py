@@ -1,0 +1,43 @@
+"""The loss terms: content, matched-Gram style, histogram and total variation."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+def gram(feats: torch.Tensor) -> torch.Tensor:
+    """Gram matrix of a (C, H, W) or (1, C, H, W) map, averaged over positions."""
+    flat = feats.reshape(feats.shape[-3], -1)
+    return flat @ flat.t() / flat.shape[1]
+
+
+def content_loss(feats: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    return F.mse_loss(feats, target)
+
+
+def style_loss(feats: torch.Tensor, target_gram: torch.Tensor) -> torch.Tensor:
+    return F.mse_loss(gram(feats), target_gram)
+
+
+def histogram_target(feats: torch.Tensor, sorted_target: torch.Tensor) -> torch.Tensor:
+    """`feats` with each channel's values replaced by the target's at the same rank.
+
+    `sorted_target` is (C, N) sorted per channel, N the number of positions of `feats`:
+    matched painting features have exactly the photo's positions, so ranks line up.
+    """
+    flat = feats.detach().reshape(feats.shape[-3], -1)
+    order = flat.argsort(dim=1)
+    remapped = torch.empty_like(flat)
+    remapped.scatter_(1, order, sorted_target)
+    return remapped.view_as(feats)
+
+
+def histogram_loss(feats: torch.Tensor, sorted_target: torch.Tensor) -> torch.Tensor:
+    """Pull each channel's histogram towards the painting's (Risser et al. 2017)."""
+    return F.mse_loss(feats, histogram_target(feats, sorted_target))
+
+
+def tv_loss(image: torch.Tensor) -> torch.Tensor:
+    dy = image[:, :, 1:, :] - image[:, :, :-1, :]
+    dx = image[:, :, :, 1:] - image[:, :, :, :-1]
+    return dy.pow(2).mean() + dx.pow(2).mean()

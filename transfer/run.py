@@ -1,0 +1,48 @@
+"""`artifier transfer`: load, paint with progress, write the result or the triptych."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional
+
+from artifier.images import load_image, save_png, to_pil
+from artifier.progress import progress_bar
+from artifier.session import backbone_from_config
+from transfer.engine import paint, resolve_schedule
+from transfer.triptych import triptych as make_triptych
+
+
+def _style_from_index(photo: Path, index: Path, pick: int, cfg: dict[str, Any]
+                      ) -> tuple[Path, str]:
+    from retrieval.search import best_match
+
+    return best_match(photo, index, pick, cfg)
+
+
+def run_transfer(photo: Path, style: Optional[Path], output: Optional[Path], triptych: bool,
+                 cfg: dict[str, Any], index: Path, pick: int) -> Path:
+    """Paint `photo` and write a PNG whose text chunks hold the settings used."""
+    max_pixels = cfg["images"]["max_pixels"]
+    photo_img = load_image(photo, max_pixels)
+    if style is None:
+        style, style_name = _style_from_index(photo, index, pick, cfg)
+    else:
+        style_name = style.stem
+    painting_img = load_image(style, max_pixels)
+    backbone, device = backbone_from_config(cfg)
+    tcfg = cfg["transfer"]
+    schedule, _, iterations = resolve_schedule(tcfg, device)
+    with progress_bar("it") as bar:
+        task = bar.add_task("painting", total=sum(iterations), status="")
+
+        def on_step(step: int, total: int, values: dict[str, float]) -> None:
+            shown = " ".join(f"{k} {v:.3g}" for k, v in values.items())
+            bar.update(task, completed=step, status=shown)
+
+        result = to_pil(paint(photo_img, painting_img, backbone, tcfg, device, on_step))
+    output = output or Path("out") / f"{photo.stem}-{style.stem}.png"
+    image = (make_triptych(photo_img, painting_img, result, ("photo", style_name, "Artifier"))
+             if triptych else result)
+    settings = {"artifier": {"photo": str(photo), "style": str(style), "schedule": schedule,
+                             "backbone": cfg["backbone"]["name"], "device": str(device),
+                             "transfer": tcfg}}
+    return save_png(image, output, settings)
