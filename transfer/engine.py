@@ -1,6 +1,7 @@
 """The optimisation: coarse to fine, Adam on the pixels, starting from the matched collage."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -18,6 +19,7 @@ from transfer.matching import carry_down, gather, match_positions
 
 Progress = Callable[[int, int, dict[str, float]], None]
 BLOCK = 16  # every working size is a multiple of the deepest stride used
+MIN_SHORT_SIDE = 48  # 3 positions at relu5_1: the smallest map a 3x3 patch fits in
 
 
 @dataclass
@@ -104,6 +106,12 @@ def working_pair(photo: Image.Image, painting: Image.Image, long_side: int,
             to_tensor(fit_long_side(painting, long_side, BLOCK)).to(device))
 
 
+def smallest_long_side(*images: Image.Image) -> int:
+    """The least long side at which every image keeps a short side of MIN_SHORT_SIDE."""
+    return max(math.ceil(MIN_SHORT_SIDE * max(im.size) / min(im.size) / BLOCK) * BLOCK
+               for im in images)
+
+
 def _check_layers(cfg: dict[str, Any]) -> None:
     style = cfg["style_layers"]
     if len(cfg["style_layer_weights"]) != len(style):
@@ -113,10 +121,19 @@ def _check_layers(cfg: dict[str, Any]) -> None:
         raise ConfigError("the first style layer is the match layer and must be the deepest")
 
 
+def check_settings(photo: Image.Image, painting: Image.Image, cfg: dict[str, Any]) -> int:
+    """Refuse settings that cannot work, before any time is spent; returns the size floor."""
+    _check_layers(cfg)
+    floor = smallest_long_side(photo, painting)
+    if cfg["size"] < floor:
+        raise ConfigError(f"size {cfg['size']} is too small for these images; use at least {floor}")
+    return floor
+
+
 def paint(photo: Image.Image, painting: Image.Image, backbone: Backbone, cfg: dict[str, Any],
           device: torch.device, progress: Progress | None = None) -> torch.Tensor:
     """The photo painted with the painting's pieces, (1, 3, H, W) in [0, 1]."""
-    _check_layers(cfg)
+    floor = check_settings(photo, painting, cfg)
     _, scales, iterations = resolve_schedule(cfg, device)
     torch.manual_seed(cfg["seed"])
     size = cfg["size"]
@@ -125,7 +142,7 @@ def paint(photo: Image.Image, painting: Image.Image, backbone: Backbone, cfg: di
                             stride_of(cfg["collage_layer"]))
     total_steps, step = sum(iterations), 0
     for scale, count in zip(scales, iterations):
-        photo_s, painting_s = working_pair(photo, painting, max(BLOCK, round(size * scale)),
+        photo_s, painting_s = working_pair(photo, painting, max(floor, round(size * scale)),
                                            device)
         image = F.interpolate(image, size=photo_s.shape[2:], mode="bicubic",
                               align_corners=False, antialias=True).clamp(0, 1)

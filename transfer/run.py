@@ -7,7 +7,7 @@ from typing import Any, Optional
 from artifier.images import load_image, save_png, to_pil
 from artifier.progress import progress_bar
 from artifier.session import backbone_from_config
-from transfer.engine import paint, resolve_schedule
+from transfer.engine import check_settings, paint, resolve_schedule
 from transfer.triptych import triptych as make_triptych
 
 
@@ -28,8 +28,9 @@ def run_transfer(photo: Path, style: Optional[Path], output: Optional[Path], tri
     else:
         style_name = style.stem
     painting_img = load_image(style, max_pixels)
-    backbone, device = backbone_from_config(cfg)
     tcfg = cfg["transfer"]
+    check_settings(photo_img, painting_img, tcfg)
+    backbone, device = backbone_from_config(cfg)
     schedule, _, iterations = resolve_schedule(tcfg, device)
     with progress_bar("it") as bar:
         task = bar.add_task("painting", total=sum(iterations), status="")

@@ -1,0 +1,61 @@
+import json
+
+from PIL import Image
+
+from tests.cli import artifier, assert_one_line_error
+
+TINY = ["--size", "96", "--schedule", "fast", "--set", "transfer.schedules.fast.iterations=[3, 2, 1]"]
+
+
+def test_transfer_end_to_end(tmp_path, photo_path, painting_path):
+    out = tmp_path / "result.png"
+    result = artifier("transfer", photo_path, "--style", painting_path, "-o", out, *TINY)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(out)
+    img = Image.open(out)
+    assert max(img.size) == 96 and img.mode == "RGB"
+    settings = json.loads(img.text["artifier"])
+    assert settings["transfer"]["size"] == 96
+    assert settings["style"] == str(painting_path)
+    assert settings["backbone"] == "vgg19-caffe"
+
+
+def test_triptych_is_three_panels_at_one_height(tmp_path, photo_path, painting_path):
+    out = tmp_path / "trip.png"
+    result = artifier("transfer", photo_path, "--style", painting_path, "-o", out, "--triptych",
+                      "--seed", "3", *TINY)
+    assert result.returncode == 0, result.stderr
+    img = Image.open(out)
+    photo, painting = Image.open(photo_path), Image.open(painting_path)
+    result_h = round(96 * photo.height / photo.width / 16) * 16
+    # photo | painting | result, each result_h high, 8 px gaps, a caption strip below
+    assert img.height > result_h
+    expected = (round(result_h * photo.width / photo.height) * 2 + 16
+                + round(result_h * painting.width / painting.height))
+    assert abs(img.width - expected) <= 2
+    assert json.loads(img.text["artifier"])["transfer"]["seed"] == 3
+
+
+def test_seed_makes_runs_repeatable(tmp_path, photo_path, painting_path):
+    outs = [tmp_path / f"{i}.png" for i in range(2)]
+    for out in outs:
+        assert artifier("transfer", photo_path, "--style", painting_path, "-o", out,
+                        *TINY).returncode == 0
+    assert Image.open(outs[0]).tobytes() == Image.open(outs[1]).tobytes()
+
+
+def test_bad_inputs_are_one_line_errors(tmp_path, photo_path, painting_path):
+    assert_one_line_error(artifier("transfer", tmp_path / "missing.jpg", "--style", painting_path),
+                          "missing.jpg", "no such file")
+    text = tmp_path / "text.png"
+    text.write_text("hello")
+    assert_one_line_error(artifier("transfer", photo_path, "--style", text), "not an image")
+    assert_one_line_error(artifier("transfer", photo_path, "--style", painting_path,
+                                   "--set", "transfer.size=big"), "must be int")
+    assert_one_line_error(artifier("transfer", photo_path, "--style", painting_path,
+                                   "--backbone", "vgg16-torchvision", "--weights",
+                                   tmp_path / "none.pth"), "weights file not found")
+    assert_one_line_error(artifier("transfer", photo_path, "--style", painting_path,
+                                   "--schedule", "slow"), "unknown schedule")
+    assert_one_line_error(artifier("transfer", photo_path, "--style", painting_path,
+                                   "--size", "32"), "too small")

@@ -1,0 +1,54 @@
+import pytest
+import torch
+
+from artifier.config import load_config
+from artifier.images import load_image
+from transfer import losses
+from transfer.collage import matched_collage
+from transfer.engine import compute_targets, loss_terms, optimise, working_pair
+
+TERMS = ("content", "style", "hist", "tv")
+
+
+@pytest.fixture(scope="module")
+def setup(backbone, photo_path, painting_path):
+    cfg = load_config()["transfer"]
+    photo, painting = working_pair(load_image(photo_path), load_image(painting_path), 96, "cpu")
+    start = matched_collage(photo, painting, backbone, cfg["collage_layer"], 16)
+    return cfg, start, compute_targets(backbone, photo, painting, cfg)
+
+
+def _values(backbone, image, targets, cfg):
+    with torch.no_grad():
+        return {k: v.item() for k, v in loss_terms(backbone, image, targets, cfg).items()}
+
+
+@pytest.mark.parametrize("term", TERMS)
+def test_each_term_falls_when_optimised(backbone, setup, term):
+    cfg, start, targets = setup
+    alone = dict(cfg, **{f"{t}_weight": (cfg[f"{t}_weight"] if t == term else 0.0) for t in TERMS})
+    before = _values(backbone, start, targets, alone)[term]
+    after = _values(backbone, optimise(backbone, start, targets, alone, 8), targets, alone)[term]
+    assert before > 0
+    assert after < 0.9 * before
+
+
+def test_all_terms_together_fall(backbone, setup):
+    cfg, start, targets = setup
+    before = _values(backbone, start, targets, cfg)
+    seen = []
+    optimise(backbone, start, targets, cfg, 10, seen.append)
+    assert seen[-1]["total"] < 0.8 * sum(before.values())
+    assert seen[-1]["content"] < before["content"]
+
+
+def test_histogram_target_has_the_painting_values_in_the_output_order():
+    feats = torch.tensor([[[3.0, 1.0, 2.0]]])
+    target = torch.tensor([[10.0, 20.0, 30.0]])
+    assert losses.histogram_target(feats, target).flatten().tolist() == [30.0, 10.0, 20.0]
+    assert losses.histogram_loss(torch.tensor([[[3.0, 1.0, 2.0]]]), target) > 0
+
+
+def test_gram_is_averaged_over_positions():
+    feats = torch.ones(1, 2, 3, 3)
+    assert torch.allclose(losses.gram(feats), torch.ones(2, 2))
