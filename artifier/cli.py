@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from artifier.errors import ArtifierError
+from artifier.session import backbone_from_config
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Turn a photo into a painting with a painting it finds by itself.")
@@ -75,3 +76,28 @@ def main() -> None:
     except ArtifierError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(1)
+
+
+@index_app.command("build")
+def index_build(
+    art_dir: Annotated[Path, typer.Argument(help="Folder of artworks (any tree; metadata.csv optional).")],
+    index: IndexDir = DEFAULT_INDEX,
+    device: Device = None, backbone: Backbone = None, weights: Weights = None,
+    config: ConfigPath = None, sets: Sets = None,
+) -> None:
+    """Build or update the index of an art collection; re-run to resume or add new images."""
+    from index_build.build import build_index
+    from index_build.report import print_build_report
+
+    cfg = _config(config, sets, **{"backbone.device": device, "backbone.name": backbone,
+                                   "backbone.weights": str(weights) if weights else None})
+    net, dev = backbone_from_config(cfg)
+    print_build_report(build_index(art_dir, index, cfg, net, dev), index)
+
+
+@index_app.command("status")
+def index_status(index_dir: Annotated[Path, typer.Argument(help="Index directory.")]) -> None:
+    """Counts of done, failed (with reasons) and pending artworks."""
+    from index_build.report import print_status
+
+    print_status(index_dir)

@@ -23,3 +23,7 @@ class IndexMissingError(ArtifierError):
 
 class IndexMismatchError(ArtifierError):
     """The index was built with another backbone, layer or size than the query asks for."""
+
+
+class CollectionError(ArtifierError):
+    """The art folder to index is missing or holds no images."""

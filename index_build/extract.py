@@ -1,0 +1,72 @@
+"""Decode artworks beside the network and turn them into relu5_3 maps, batched by shape."""
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from artifier.backbone import Backbone
+from artifier.errors import ImageError
+from artifier.images import fit_long_side, load_image, to_tensor
+
+BLOCK = 16  # relu5_x stride
+MIN_SIDE = 3 * BLOCK  # a 3x3 patch needs a 3x3 map
+
+
+class ArtworkImages(Dataset):
+    """(id, 3xHxW tensor or None, error or None, original width, height) per artwork."""
+
+    def __init__(self, root: Path, rows: list[tuple[int, str]], size: int, max_pixels: int):
+        self.root, self.rows, self.size, self.max_pixels = root, rows, size, max_pixels
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, i: int):
+        artwork_id, rel = self.rows[i]
+        try:
+            img = load_image(self.root / rel, self.max_pixels)
+        except ImageError as exc:
+            return artwork_id, None, str(exc), None, None
+        small = fit_long_side(img, self.size, BLOCK)
+        if min(small.size) < MIN_SIDE:
+            return (artwork_id, None, f"{self.root / rel}: too narrow ({img.width}x{img.height}) "
+                    f"for 3x3 patches at {self.size} px", img.width, img.height)
+        return artwork_id, to_tensor(small)[0], None, img.width, img.height
+
+
+def extract(backbone: Backbone, layer: str, images: ArtworkImages, batch_size: int,
+            workers: int, device: torch.device) -> Iterator[tuple]:
+    """Yield (id, (h, w, C) float16 map or None, error, width, height), batching equal shapes.
+
+    Decoding runs in `workers` processes while the network runs here, so the network,
+    not JPEG decoding, sets the pace.
+    """
+    loader = DataLoader(images, batch_size=None, num_workers=workers,
+                        prefetch_factor=4 * batch_size if workers else None)
+    buckets: dict[tuple[int, int], list] = defaultdict(list)
+
+    def run(items: list) -> Iterator[tuple]:
+        batch = torch.stack([item[1] for item in items]).to(device)
+        with torch.inference_mode():
+            maps = backbone(batch, [layer])[layer]
+        maps = maps.permute(0, 2, 3, 1).to(torch.float16).cpu().numpy()
+        for item, fmap in zip(items, maps):
+            yield item[0], np.ascontiguousarray(fmap), None, item[3], item[4]
+
+    for item in loader:
+        if item[1] is None:
+            yield item
+            continue
+        bucket = buckets[tuple(item[1].shape[1:])]
+        bucket.append(item)
+        if len(bucket) >= batch_size:
+            yield from run(bucket)
+            bucket.clear()
+    for bucket in buckets.values():
+        if bucket:
+            yield from run(bucket)

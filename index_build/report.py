@@ -1,0 +1,50 @@
+"""What a build and `index status` print."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+
+from artifier.errors import IndexMissingError
+from index_build import catalog as cat
+from index_build.build import BuildReport
+from index_build.manifest import read_manifest
+
+out = Console(soft_wrap=True)
+
+
+def _failures(failures: list[tuple[str, str]], limit: int = 20) -> None:
+    if not failures:
+        return
+    out.print(f"[bold red]{len(failures)} failed:[/]")
+    for path, error in failures[:limit]:
+        out.print(f"  {path}: {error}", highlight=False, soft_wrap=True)
+    if len(failures) > limit:
+        out.print(f"  ... and {len(failures) - limit} more (artifier index status)")
+
+
+def print_build_report(report: BuildReport, index_dir: Path) -> None:
+    c = report.counts
+    out.print(f"index {index_dir}: {c['done']} done, {c['failed']} failed, {c['pending']} pending, "
+              f"{c['indexed']} indexed")
+    out.print(f"this run: {report.added} new, {report.changed} changed, {report.extracted} "
+              f"extracted in {report.feature_seconds:.1f} s, {report.indexed_now} indexed "
+              f"(train {report.train_seconds:.1f} s, add {report.add_seconds:.1f} s)")
+    _failures(report.failures)
+
+
+def print_status(index_dir: Path) -> None:
+    manifest = read_manifest(index_dir)
+    if manifest is None or not (index_dir / cat.CATALOG_FILE).is_file():
+        raise IndexMissingError(f"no index at {index_dir}")
+    db = cat.open_catalog(index_dir)
+    try:
+        c = cat.counts(db)
+        out.print(f"index {index_dir} ({manifest['backbone']}, {manifest['layer']} at "
+                  f"{manifest['image_size']} px, {manifest.get('factory', 'not trained yet')}, "
+                  f"{manifest.get('patches', 0):,} patches)")
+        out.print(f"done {c['done']}, failed {c['failed']}, pending {c['pending']}, "
+                  f"indexed {c['indexed']}")
+        _failures(cat.failures(db), limit=10_000)
+    finally:
+        db.close()

@@ -1,0 +1,69 @@
+"""Find the artworks under a folder and what is known about each."""
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from artifier.images import IMAGE_SUFFIXES
+
+METADATA_FILE = "metadata.csv"
+_YEAR = re.compile(r"-(\d{4})$")
+
+
+@dataclass(frozen=True)
+class Artwork:
+    path: str  # relative to the collection root, with forward slashes
+    artist: str
+    title: str
+    style: str
+    year: str
+
+
+def _words(slug: str) -> str:
+    return " ".join(part for part in slug.replace("_", " ").split("-") if part)
+
+
+def from_file_name(rel: Path, wikiart_style: str | None) -> Artwork:
+    """Metadata from `Style/artist-slug_title-slug-1889.jpg`, or from a plain file name."""
+    stem = rel.stem
+    year = ""
+    artist_slug, sep, title_slug = stem.partition("_")
+    if not sep:
+        artist_slug, title_slug = "", stem
+    match = _YEAR.search(title_slug)
+    if match:
+        year, title_slug = match.group(1), title_slug[: match.start()]
+    title = _words(title_slug)
+    return Artwork(rel.as_posix(), _words(artist_slug).title(), title[:1].upper() + title[1:],
+                   wikiart_style or "", year)
+
+
+def read_metadata(root: Path) -> dict[str, dict[str, str]]:
+    """Rows of ROOT/metadata.csv keyed by their `file` column (a name or a relative path)."""
+    path = root / METADATA_FILE
+    if not path.is_file():
+        return {}
+    with open(path, newline="", encoding="utf-8") as handle:
+        return {row["file"]: row for row in csv.DictReader(handle) if row.get("file")}
+
+
+def scan(root: Path) -> list[Artwork]:
+    """Every image under `root`, sorted by path, with metadata from CSV, layout or name."""
+    metadata = read_metadata(root)
+    found = []
+    for path in sorted(root.rglob("*")):
+        if path.suffix.lower() not in IMAGE_SUFFIXES or not path.is_file():
+            continue
+        rel = path.relative_to(root)
+        row = metadata.get(rel.as_posix()) or metadata.get(rel.name)
+        guessed = from_file_name(rel, rel.parts[0].replace("_", " ") if len(rel.parts) == 2 else None)
+        if row:
+            found.append(Artwork(rel.as_posix(), row.get("artist") or guessed.artist,
+                                 row.get("title") or guessed.title,
+                                 row.get("style") or guessed.style,
+                                 row.get("year") or guessed.year))
+        else:
+            found.append(guessed)
+    return found

@@ -1,0 +1,57 @@
+"""The feature store: float16 relu5_3 maps in HDF5 shards, written whole or not at all.
+
+A shard is written to a temporary name and renamed into place before the catalog
+marks its artworks done, so a crash leaves either a complete shard the catalog knows,
+or an orphan the next run overwrites; never a half-written file the catalog trusts.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+FEATURES_DIR = "features"
+
+
+def write_shard(index_dir: Path, name: str, maps: list[np.ndarray]) -> list[int]:
+    """Write (h, w, C) maps into one shard; returns each map's first row."""
+    folder = index_dir / FEATURES_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    rows, offset = [], 0
+    for fmap in maps:
+        rows.append(offset)
+        offset += fmap.shape[0] * fmap.shape[1]
+    flat = np.concatenate([m.reshape(-1, m.shape[-1]) for m in maps]).astype(np.float16)
+    tmp = folder / f".{name}.tmp"
+    with h5py.File(tmp, "w") as handle:
+        handle.create_dataset("feats", data=flat, chunks=(min(len(flat), 4096), flat.shape[1]))
+    with open(tmp, "rb+") as handle:
+        os.fsync(handle.fileno())
+    os.replace(tmp, folder / name)
+    return rows
+
+
+class FeatureStore:
+    """Reads maps back by (shard, row, h, w); keeps shard files open between reads."""
+
+    def __init__(self, index_dir: Path):
+        self.folder = index_dir / FEATURES_DIR
+        self._open: dict[str, h5py.File] = {}
+
+    def read(self, shard: str, row: int, fh: int, fw: int) -> np.ndarray:
+        if shard not in self._open:
+            self._open[shard] = h5py.File(self.folder / shard, "r")
+        return self._open[shard]["feats"][row:row + fh * fw].reshape(fh, fw, -1)
+
+    def close(self) -> None:
+        for handle in self._open.values():
+            handle.close()
+        self._open.clear()
+
+    def __enter__(self) -> "FeatureStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
