@@ -69,6 +69,34 @@ def transfer(
     typer.echo(str(path))
 
 
+@app.command()
+def retrieve(
+    photo: Annotated[Path, typer.Argument(help="The photo to find paintings for.")],
+    top: Annotated[int, typer.Option(help="How many matches to show.")] = 10,
+    index: IndexDir = DEFAULT_INDEX,
+    exact: Annotated[bool, typer.Option(
+        help="Score every artwork exactly instead of the FAISS shortlist (slow; the truth).")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+    sheet: Annotated[Optional[Path], typer.Option(
+        help="Write a contact sheet PNG of the photo and the matches.")] = None,
+    device: Device = None, config: ConfigPath = None, sets: Sets = None,
+) -> None:
+    """Find the artworks whose patches best rebuild PHOTO."""
+    from retrieval.output import print_table
+    from retrieval.search import retrieve as run_retrieve
+    from retrieval.sheet import contact_sheet
+
+    cfg = _config(config, sets, **{"backbone.device": device})
+    result = run_retrieve(photo, index, top, exact, cfg)
+    if sheet:
+        contact_sheet(photo, result.matches, sheet, cfg["images"]["max_pixels"])
+    if as_json:
+        typer.echo(json.dumps({"photo": str(photo), "index": str(index), "exact": exact}
+                              | result.as_dict(), indent=2))
+    else:
+        print_table(result)
+
+
 def main() -> None:
     """Entry point: a user's mistake is one line on stderr and exit status 1."""
     try:

@@ -36,3 +36,29 @@ def painting_path() -> Path:
 @pytest.fixture(scope="session")
 def art_dir() -> Path:
     return _require(ART)
+
+
+@pytest.fixture(scope="session")
+def small_index(tmp_path_factory, backbone) -> Path:
+    """An index of 40 shared artworks (Ukiyo-e, Pointillism, Cubism, Fauvism, Baroque), built once."""
+    import csv
+    import shutil
+
+    from artifier.config import load_config
+    from index_build.build import build_index
+
+    root = tmp_path_factory.mktemp("art")
+    with open(_require(ART / "metadata.csv"), newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    chosen = []
+    for style in ("Ukiyo-e", "Pointillism", "Cubism", "Fauvism", "Baroque"):
+        chosen += [r for r in rows if r["style"] == style][:8]
+    for row in chosen:
+        shutil.copy(ART / row["file"], root / row["file"])
+    with open(root / "metadata.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(chosen)
+    index_dir = tmp_path_factory.mktemp("index")
+    build_index(root, index_dir, load_config(), backbone, "cpu")
+    return index_dir

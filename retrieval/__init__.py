@@ -1,0 +1,1 @@
+"""Find the artworks whose patches can best be stitched into a photo."""

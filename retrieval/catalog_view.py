@@ -1,0 +1,68 @@
+"""Read-only access to a built index: manifest, catalog rows, features, FAISS index."""
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import faiss
+import numpy as np
+import torch
+
+from artifier.backbone import Backbone
+from index_build.build import binding
+from index_build.catalog import CATALOG_FILE
+from index_build.manifest import check_compatible, require_index
+from index_build.store import FeatureStore
+
+ROW_COLUMNS = "id, path, artist, title, style, year, shard, row, fh, fw"
+
+
+class IndexView:
+    """An index opened for queries: checked against the backbone and settings in use."""
+
+    def __init__(self, index_dir: Path, backbone: Backbone, cfg: dict[str, Any]):
+        self.dir = index_dir
+        self.manifest = require_index(index_dir)
+        check_compatible(index_dir, self.manifest, binding(backbone, cfg["index"]))
+        self.db = sqlite3.connect(f"file:{index_dir / CATALOG_FILE}?mode=ro", uri=True)
+        self.db.row_factory = sqlite3.Row
+        self.store = FeatureStore(index_dir)
+        self._faiss: faiss.Index | None = None
+
+    @property
+    def faiss(self) -> faiss.Index:
+        """Memory-mapped, so opening a 50,000-artwork index reads only what a search touches."""
+        if self._faiss is None:
+            path = str(self.dir / self.manifest["index_file"])
+            self._faiss = faiss.read_index(path, faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
+        return self._faiss
+
+    def rows(self, ids: Iterable[int] | None = None) -> list[sqlite3.Row]:
+        if ids is None:
+            return self.db.execute(f"SELECT {ROW_COLUMNS} FROM artworks WHERE state='done' "
+                                   "ORDER BY shard, row").fetchall()
+        ids = [int(i) for i in ids]
+        found = {r["id"]: r for r in self.db.execute(
+            f"SELECT {ROW_COLUMNS} FROM artworks WHERE id IN ({','.join('?' * len(ids))})", ids)}
+        return [found[i] for i in ids if i in found]
+
+    def batches(self, rows: list[sqlite3.Row], size: int,
+                device: torch.device) -> Iterator[tuple[list[sqlite3.Row], torch.Tensor]]:
+        """Rows grouped by map shape, `size` at a time, with their maps as (B, C, H, W)."""
+        by_shape: dict[tuple[int, int], list[sqlite3.Row]] = {}
+        for r in rows:
+            by_shape.setdefault((r["fh"], r["fw"]), []).append(r)
+        for group in by_shape.values():
+            for start in range(0, len(group), size):
+                chunk = group[start:start + size]
+                maps = np.stack([self.store.read(r["shard"], r["row"], r["fh"], r["fw"])
+                                 for r in chunk])
+                yield chunk, torch.from_numpy(maps).to(device).permute(0, 3, 1, 2)
+
+    def artwork_path(self, row: sqlite3.Row) -> Path:
+        return Path(self.manifest["collection"]) / row["path"]
+
+    def close(self) -> None:
+        self.store.close()
+        self.db.close()

@@ -1,0 +1,148 @@
+"""Retrieval: FAISS shortlist then exact re-rank (default), or the exact score for all."""
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+import torch
+
+from artifier.backbone import Backbone
+from artifier.errors import ConfigError
+from artifier.images import fit_long_side, load_image, to_tensor
+from artifier.patch_vectors import artwork_of, patch_vectors
+from artifier.session import backbone_from_config
+from retrieval.catalog_view import IndexView
+from retrieval.score import maxsim_scores
+
+
+@dataclass
+class Match:
+    rank: int
+    score: float
+    artist: str
+    title: str
+    style: str
+    year: str
+    path: str
+    id: int
+
+
+@dataclass
+class Retrieval:
+    matches: list[Match]
+    photo_patches: int
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"matches": [asdict(m) for m in self.matches], "photo_patches": self.photo_patches,
+                "timings_s": self.timings}
+
+
+def photo_features(photo: Path, backbone: Backbone, view: IndexView, device: torch.device,
+                   max_pixels: int) -> torch.Tensor:
+    """The photo's map at the size and layer the index was built with: (C, h, w)."""
+    size, layer = view.manifest["image_size"], view.manifest["layer"]
+    img = fit_long_side(load_image(photo, max_pixels), size, 16)
+    with torch.inference_mode():
+        return backbone(to_tensor(img).to(device), [layer])[layer][0]
+
+
+def exact_scores(view: IndexView, photo: torch.Tensor, rows: list, batch: int,
+                 device: torch.device) -> dict[int, float]:
+    scores = {}
+    with torch.inference_mode():
+        for chunk, maps in view.batches(rows, batch, device):
+            for r, s in zip(chunk, maxsim_scores(photo, maps).tolist()):
+                scores[r["id"]] = s
+    return scores
+
+
+def approximate_scores(ids: np.ndarray, distances: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Artwork ids and approximate scores from each photo patch's k nearest patches.
+
+    A patch's contribution to an artwork is its best hit there; for an artwork it did
+    not hit, the patch's k-th similarity stands in: every patch it missed is at most
+    that close, so the stand-in is an upper bound and unseen artworks are not punished
+    for what the search did not look at.
+    """
+    sims = 1.0 - distances / 2.0
+    valid = ids >= 0
+    floor = np.where(valid, sims, np.inf).min(1)
+    floor = np.where(np.isfinite(floor), floor, 0.0)
+    query = np.broadcast_to(np.arange(len(ids))[:, None], ids.shape)[valid]
+    art = artwork_of(ids[valid])
+    gain = sims[valid] - floor[query]
+    order = np.lexsort((-gain, art, query))
+    query, art, gain = query[order], art[order], gain[order]
+    first = np.ones(len(art), dtype=bool)
+    first[1:] = (query[1:] != query[:-1]) | (art[1:] != art[:-1])
+    artworks, inverse = np.unique(art[first], return_inverse=True)
+    return artworks, floor.sum() + np.bincount(inverse, weights=gain[first])
+
+
+def _matches(view: IndexView, scores: dict[int, float], top: int) -> list[Match]:
+    best = sorted(scores.items(), key=lambda kv: -kv[1])[:top]
+    rows = {r["id"]: r for r in view.rows([i for i, _ in best])}
+    return [Match(rank, round(score, 4), rows[i]["artist"], rows[i]["title"], rows[i]["style"],
+                  rows[i]["year"], str(view.artwork_path(rows[i])), i)
+            for rank, (i, score) in enumerate(best, start=1)]
+
+
+def search(view: IndexView, photo: torch.Tensor, top: int, exact: bool, cfg: dict[str, Any],
+           device: torch.device) -> Retrieval:
+    """Rank the collection for a photo map; timings per stage in seconds."""
+    rcfg = cfg["retrieval"]
+    timings: dict[str, float] = {}
+    n_patches = (photo.shape[1] - 2) * (photo.shape[2] - 2)
+    if exact:
+        start = time.perf_counter()
+        scores = exact_scores(view, photo, view.rows(), rcfg["exact_batch"], device)
+        timings["exact"] = time.perf_counter() - start
+        return Retrieval(_matches(view, scores, top), n_patches, timings)
+    start = time.perf_counter()
+    index = view.faiss
+    faiss.extract_index_ivf(index).nprobe = rcfg["nprobe"]
+    queries = patch_vectors(photo.permute(1, 2, 0).float().cpu().numpy())
+    distances, ids = index.search(queries, rcfg["k"])
+    timings["faiss_search"] = time.perf_counter() - start
+    start = time.perf_counter()
+    artworks, approx = approximate_scores(ids, distances)
+    shortlist = artworks[np.argsort(-approx)[:max(top, rcfg["shortlist"])]]
+    timings["aggregate"] = time.perf_counter() - start
+    start = time.perf_counter()
+    scores = exact_scores(view, photo, view.rows(shortlist), rcfg["exact_batch"], device)
+    timings["rerank"] = time.perf_counter() - start
+    return Retrieval(_matches(view, scores, top), n_patches, timings)
+
+
+def retrieve(photo: Path, index_dir: Path, top: int, exact: bool, cfg: dict[str, Any]
+             ) -> Retrieval:
+    """Everything `artifier retrieve` does short of printing."""
+    if top < 1:
+        raise ConfigError("--top must be at least 1")
+    backbone, device = backbone_from_config(cfg)
+    view = IndexView(index_dir, backbone, cfg)
+    try:
+        start = time.perf_counter()
+        feats = photo_features(photo, backbone, view, device, cfg["images"]["max_pixels"])
+        features_s = time.perf_counter() - start
+        result = search(view, feats, top, exact, cfg, device)
+        result.timings = {"features": features_s} | result.timings
+        return result
+    finally:
+        view.close()
+
+
+def best_match(photo: Path, index_dir: Path, pick: int, cfg: dict[str, Any]) -> tuple[Path, str]:
+    """The painting to paint `photo` with: the pick-th best match, and its name."""
+    if pick < 1:
+        raise ConfigError("--pick must be at least 1")
+    matches = retrieve(photo, index_dir, pick, False, cfg).matches
+    if len(matches) < pick:
+        raise ConfigError(f"--pick {pick}: the index holds only {len(matches)} matches")
+    m = matches[pick - 1]
+    return Path(m.path), f"{m.artist}, {m.title}" if m.artist else m.title

@@ -1,0 +1,121 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image, ImageEnhance
+
+from artifier.config import load_config
+from artifier.patch_vectors import patch_ids
+from retrieval.score import maxsim_scores
+from retrieval.search import approximate_scores, retrieve
+from tests.cli import artifier, assert_one_line_error
+
+
+def _brute_force(photo: np.ndarray, artwork: np.ndarray) -> float:
+    """The slow obvious way: every 3x3 patch as a vector, every pair's cosine."""
+    def patches(fmap):
+        c, h, w = fmap.shape
+        return [fmap[:, i:i + 3, j:j + 3].ravel() for i in range(h - 2) for j in range(w - 2)]
+
+    total = 0.0
+    for p in patches(photo):
+        best = -1.0
+        for a in patches(artwork):
+            best = max(best, float(p @ a / (np.linalg.norm(p) * np.linalg.norm(a))))
+        total += best
+    return total
+
+
+def test_exact_score_equals_brute_force():
+    rng = np.random.default_rng(0)
+    photo = rng.random((6, 5, 7)).astype(np.float32)
+    artworks = rng.random((3, 6, 4, 6)).astype(np.float32) - 0.3
+    fast = maxsim_scores(torch.from_numpy(photo), torch.from_numpy(artworks))
+    for artwork, score in zip(artworks, fast.tolist()):
+        assert score == pytest.approx(_brute_force(photo, artwork), rel=1e-5)
+
+
+def test_approximate_scores_use_each_patch_floor_for_missed_artworks():
+    # two photo patches, k=3 hits each; artwork 7 hit twice by patch 0, artwork 9 once by patch 1
+    ids = np.array([[patch_ids(7, 2)[0], patch_ids(7, 2)[1], patch_ids(8, 1)[0]],
+                    [patch_ids(9, 1)[0], patch_ids(8, 1)[0], -1]])
+    sims = np.array([[0.9, 0.8, 0.5], [0.7, 0.6, 0.0]])
+    artworks, scores = approximate_scores(ids, 2 * (1 - sims))
+    by_id = dict(zip(artworks.tolist(), scores.tolist()))
+    floor = 0.5 + 0.6
+    assert by_id[7] == pytest.approx(floor + (0.9 - 0.5))
+    assert by_id[8] == pytest.approx(floor)
+    assert by_id[9] == pytest.approx(floor + (0.7 - 0.6))
+
+
+def _crop_and_jitter(src, out):
+    img = Image.open(src).convert("RGB")
+    w, h = img.size
+    img = img.crop((w // 8, h // 10, w - w // 6, h - h // 8))
+    img = ImageEnhance.Color(img).enhance(1.3)
+    ImageEnhance.Brightness(img).enhance(0.9).save(out)
+    return out
+
+
+@pytest.mark.parametrize("exact", [False, True])
+def test_crop_of_an_artwork_finds_it_first(small_index, tmp_path, exact):
+    from retrieval.catalog_view import IndexView  # noqa: F401  (the index under test)
+    import sqlite3
+
+    db = sqlite3.connect(small_index / "catalog.sqlite")
+    paths = [r[0] for r in db.execute("SELECT path FROM artworks WHERE state='done' ORDER BY id")]
+    collection = json.loads((small_index / "manifest.json").read_text())["collection"]
+    db.close()
+    for rel in paths[::9]:
+        query = _crop_and_jitter(f"{collection}/{rel}", tmp_path / f"q-{rel}.png")
+        result = retrieve(query, small_index, 5, exact, load_config())
+        assert result.matches[0].path.endswith(rel), (rel, [m.path for m in result.matches])
+        assert [m.rank for m in result.matches] == [1, 2, 3, 4, 5]
+        scores = [m.score for m in result.matches]
+        assert scores == sorted(scores, reverse=True)
+
+
+def test_fast_path_agrees_with_exact_on_a_photo(small_index, photo_path):
+    fast = retrieve(photo_path, small_index, 10, False, load_config())
+    exact = retrieve(photo_path, small_index, 10, True, load_config())
+    assert [m.id for m in fast.matches] == [m.id for m in exact.matches]
+    assert [m.score for m in fast.matches] == [m.score for m in exact.matches]
+    assert set(fast.timings) == {"features", "faiss_search", "aggregate", "rerank"}
+
+
+def test_cli_json_and_sheet(small_index, photo_path, tmp_path):
+    sheet = tmp_path / "sheet.png"
+    result = artifier("retrieve", photo_path, "--index", small_index, "--top", "3", "--json",
+                      "--sheet", sheet)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert [m["rank"] for m in data["matches"]] == [1, 2, 3]
+    assert {"artist", "title", "style", "path", "score"} <= set(data["matches"][0])
+    assert Image.open(sheet).size[0] > 600
+    table = artifier("retrieve", photo_path, "--index", small_index, "--top", "2")
+    assert table.returncode == 0 and "rank" in table.stdout
+
+
+def test_cli_errors(small_index, photo_path, tmp_path):
+    assert_one_line_error(artifier("retrieve", photo_path, "--index", tmp_path / "none"),
+                          "no index", "artifier index build")
+    assert_one_line_error(artifier("retrieve", tmp_path / "none.jpg", "--index", small_index),
+                          "no such file")
+    assert_one_line_error(artifier("retrieve", photo_path, "--index", small_index,
+                                   "--set", "index.image_size=320"), "image_size=224")
+    assert_one_line_error(artifier("retrieve", photo_path, "--index", small_index,
+                                   "--top", "0"), "--top")
+    assert_one_line_error(artifier("transfer", photo_path, "--index", tmp_path / "none"),
+                          "no index")
+
+
+def test_transfer_without_style_uses_the_best_match(small_index, photo_path, tmp_path):
+    out = tmp_path / "auto.png"
+    best = retrieve(photo_path, small_index, 2, False, load_config()).matches
+    result = artifier("transfer", photo_path, "--index", small_index, "--pick", "2",
+                      "--triptych", "-o", out, "--size", "96", "--schedule", "fast",
+                      "--set", "transfer.schedules.fast.iterations=[2, 1, 1]")
+    assert result.returncode == 0, result.stderr
+    settings = json.loads(Image.open(out).text["artifier"])
+    assert settings["style"] == best[1].path
