@@ -6,6 +6,10 @@ SHARED ?= ../shared/data
 ART    ?= $(SHARED)/art
 PHOTOS ?= $(SHARED)/photos
 INDEX  ?= indexes/art
+DEMO_PHOTO ?= $(PHOTOS)/chelsea-cat.jpg
+# The demo indexes every 8th shared artwork (281) once, as links, and reuses it.
+DEMO_ART   := out/demo-art
+DEMO_INDEX := indexes/demo
 STAMP  := $(VENV)/.installed
 
 .PHONY: install test demo index gallery bench clean
@@ -23,8 +27,10 @@ test: install
 	$(BIN)/python -m pytest
 
 demo: install
-	$(BIN)/artifier transfer $(PHOTOS)/chelsea-cat.jpg \
-		--style $(ART)/vincent-van-gogh_the-starry-night-1889.jpg --triptych -o out/demo.png
+	$(BIN)/python -m index_build.subset $(ART) $(DEMO_ART) --every 8
+	$(BIN)/artifier index build $(DEMO_ART) --index $(DEMO_INDEX)
+	$(BIN)/artifier retrieve $(DEMO_PHOTO) --index $(DEMO_INDEX) --top 7 --sheet out/demo-matches.png
+	$(BIN)/artifier transfer $(DEMO_PHOTO) --index $(DEMO_INDEX) --triptych -o out/demo.png
 
 index: install
 	$(BIN)/artifier index build $(ART) --index $(INDEX)
@@ -32,8 +38,11 @@ index: install
 gallery: install
 	$(BIN)/python bench/gallery.py --out gallery
 
-bench: install
+bench: index
 	$(BIN)/python bench/transfer_speed.py
+	$(BIN)/python bench/index_bench.py
+	$(BIN)/python bench/recall.py --index indexes/art
+	$(BIN)/python bench/recall.py --index indexes/synthetic-50k --photos 8 --crops 8
 
 clean:
 	rm -rf out gallery

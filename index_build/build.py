@@ -103,8 +103,9 @@ def _extract_pending(db, root: Path, index_dir: Path, backbone: Backbone, cfg: d
     report.feature_seconds = time.perf_counter() - start
 
 
-def _index_new(db, index_dir: Path, manifest: dict[str, Any], cfg: dict[str, Any],
-               report: BuildReport) -> dict[str, Any]:
+def index_new_features(db, index_dir: Path, manifest: dict[str, Any], cfg: dict[str, Any],
+                       report: BuildReport) -> dict[str, Any]:
+    """Train the index if there is none, add every done artwork not yet in it, switch over."""
     rows = db.execute("SELECT id, shard, row, fh, fw FROM artworks WHERE state='done' "
                       "AND indexed=0 ORDER BY id").fetchall()
     if not rows:
@@ -172,7 +173,7 @@ def build_index(art_dir: Path, index_dir: Path, cfg: dict[str, Any], backbone: B
         report.added, report.changed = cat.sync(db, art_dir, artworks)
         _extract_pending(db, art_dir, index_dir, backbone, icfg, cfg["images"]["max_pixels"],
                          device, report, on_artwork)
-        manifest = _index_new(db, index_dir, manifest, icfg, report)
+        manifest = index_new_features(db, index_dir, manifest, icfg, report)
         report.counts = cat.counts(db)
         report.failures = cat.failures(db)
         manifest |= {"updated": now, "counts": report.counts,

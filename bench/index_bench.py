@@ -1,0 +1,175 @@
+"""Index-build figures, side by side in one run.
+
+1. Bare backbone forward (decoded images in memory, same sizes and batching) against
+   the real build (decode workers, HDF5 shards, catalog) on the same artworks.
+2. The FAISS stage (train, add, bytes per patch, peak memory) for the shared sample
+   (from the index `make index` built) and for a synthetic 50,000-artwork store.
+Every stage runs in its own process, so each peak memory is its own.
+
+    python bench/index_bench.py [--sample-every 9] [--synthetic 50000]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ART = ROOT.parent / "shared" / "data" / "art"
+SAMPLE_INDEX = ROOT / "indexes" / "art"
+SYNTHETIC_INDEX = ROOT / "indexes" / "synthetic-50k"
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def bare_forward(art: Path) -> dict:
+    """Throughput of the network alone on the artworks under `art`."""
+    from collections import defaultdict
+
+    import torch
+
+    from artifier.config import load_config
+    from artifier.images import fit_long_side, load_image, to_tensor
+    from artifier.session import backbone_from_config
+    from index_build.scan import scan
+
+    cfg = load_config()
+    icfg = cfg["index"]
+    backbone, device = backbone_from_config(cfg)
+    groups = defaultdict(list)
+    for a in scan(art):
+        try:
+            img = to_tensor(fit_long_side(load_image(art / a.path), icfg["image_size"], 16))[0]
+        except Exception:  # noqa: BLE001 - the build reports these; here they are skipped
+            continue
+        groups[tuple(img.shape)].append(img)
+    count = sum(len(g) for g in groups.values())
+    start = time.perf_counter()
+    with torch.inference_mode():
+        for images in groups.values():
+            for i in range(0, len(images), icfg["batch_size"]):
+                backbone(torch.stack(images[i:i + icfg["batch_size"]]).to(device), [icfg["layer"]])
+    seconds = time.perf_counter() - start
+    return {"artworks": count, "seconds": seconds, "per_s": count / seconds}
+
+
+def real_build(art: Path) -> dict:
+    from artifier.config import load_config
+    from artifier.session import backbone_from_config
+    from index_build.build import build_index
+
+    cfg = load_config()
+    backbone, device = backbone_from_config(cfg)
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        report = build_index(art, Path(tmp) / "index", cfg, backbone, device)
+        total = time.perf_counter() - start
+    return {"artworks": report.extracted, "feature_s": report.feature_seconds,
+            "per_s": report.extracted / report.feature_seconds, "total_s": total,
+            "total_per_s": report.extracted / total}
+
+
+def faiss_stage(index_dir: Path, in_place: bool) -> dict:
+    """Train and fill a fresh index over the features of an existing catalog: in place
+    (the synthetic store, which the recall bench then queries) or in a scratch copy."""
+    from artifier.config import load_config
+    from index_build import catalog as cat
+    from index_build.build import BuildReport, index_new_features
+    from index_build.manifest import read_manifest, write_manifest
+
+    cfg = load_config()["index"]
+    with tempfile.TemporaryDirectory() as tmp:
+        dst = index_dir if in_place else Path(tmp)
+        if not in_place:
+            shutil.copy(index_dir / cat.CATALOG_FILE, dst / cat.CATALOG_FILE)
+            (dst / "features").symlink_to((index_dir / "features").resolve())
+        for old in dst.glob("index-*.faiss"):
+            old.unlink()
+        db = cat.open_catalog(dst)
+        with db:
+            db.execute("UPDATE artworks SET indexed=0")
+        manifest = {k: v for k, v in read_manifest(index_dir).items()
+                    if k not in ("index_file", "generation", "factory", "nlist", "patches")}
+        write_manifest(dst, manifest)
+        report = BuildReport()
+        manifest = index_new_features(db, dst, manifest, cfg, report)
+        artworks = db.execute("SELECT COUNT(*) FROM artworks WHERE indexed=1").fetchone()[0]
+        db.close()
+        size = (dst / manifest["index_file"]).stat().st_size
+    return {"artworks": artworks, "patches": manifest["patches"], "factory": manifest["factory"],
+            "train_s": report.train_seconds, "add_s": report.add_seconds,
+            "bytes_per_patch": size / manifest["patches"], "index_mb": size / 2**20}
+
+
+def _child(*args: str) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True,
+                         text=True)
+    if out.returncode:
+        raise SystemExit(out.stderr)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sample-every", type=int, default=9,
+                        help="Throughput is measured on every N-th shared artwork.")
+    parser.add_argument("--synthetic", type=int, default=50_000)
+    parser.add_argument("--child", nargs="*")
+    args = parser.parse_args()
+    if args.child is not None:
+        kind, path = args.child
+        steps = {"forward": bare_forward, "build": real_build,
+                 "faiss": lambda p: faiss_stage(p, in_place=False),
+                 "faiss-in-place": lambda p: faiss_stage(p, in_place=True)}
+        result = steps[kind](Path(path))
+        print(json.dumps(result | {"peak_mb": _peak_mb()}))
+        return
+
+    from synthetic import make_synthetic
+    from index_build.subset import make_subset
+
+    if not (SAMPLE_INDEX / "manifest.json").is_file():
+        raise SystemExit(f"no index at {SAMPLE_INDEX}: run `make index` first")
+    with tempfile.TemporaryDirectory() as tmp:
+        subset = Path(tmp) / "art"
+        make_subset(ART, subset, args.sample_every)
+        forward = _child("forward", str(subset))
+        build = _child("build", str(subset))
+    print(f"## Build throughput ({build['artworks']} shared artworks, every "
+          f"{args.sample_every}th; CPU)")
+    print("| stage | artworks/s | ratio to bare forward | peak MB |")
+    print("|---|---|---|---|")
+    print(f"| bare backbone forward (decoded in memory) | {forward['per_s']:.2f} | 1.00 "
+          f"| {forward['peak_mb']:.0f} |")
+    print(f"| build, feature stage (decode workers, shards, catalog) | {build['per_s']:.2f} "
+          f"| {build['per_s'] / forward['per_s']:.2f} | {build['peak_mb']:.0f} |")
+    print(f"| build, whole (with FAISS train and add) | {build['total_per_s']:.2f} "
+          f"| {build['total_per_s'] / forward['per_s']:.2f} | |")
+
+    start = time.perf_counter()
+    make_synthetic(SAMPLE_INDEX, SYNTHETIC_INDEX, args.synthetic)
+    made = time.perf_counter() - start
+    sample = _child("faiss", str(SAMPLE_INDEX))
+    synthetic = _child("faiss-in-place", str(SYNTHETIC_INDEX))
+    print()
+    print(f"## FAISS stage (synthetic store made in {made:.0f} s)")
+    print("| collection | artworks | patches | factory | train s | add s | bytes/patch "
+          "| index MB | peak MB |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name, r in (("shared sample", sample), ("synthetic", synthetic)):
+        print(f"| {name} | {r['artworks']:,} | {r['patches']:,} | {r['factory']} "
+              f"| {r['train_s']:.1f} | {r['add_s']:.1f} | {r['bytes_per_patch']:.1f} "
+              f"| {r['index_mb']:.0f} | {r['peak_mb']:.0f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,116 @@
+"""Recall of the fast path against --exact, and latency per stage, in one run.
+
+Queries: the shared photos, plus crops of artworks with their colours jittered, whose
+own source should come first. recall@k is the share of the exact top k that the fast
+top k holds. The peak memory is that of a separate `artifier retrieve` process.
+
+    python bench/recall.py --index indexes/art
+    python bench/recall.py --index indexes/synthetic-50k --photos 8 --crops 8
+"""
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageEnhance
+
+ROOT = Path(__file__).resolve().parent.parent
+PHOTOS = ROOT.parent / "shared" / "data" / "photos"
+
+
+def crop_and_jitter(src: Path, out: Path, rng: np.random.Generator) -> Path:
+    img = Image.open(src).convert("RGB")
+    w, h = img.size
+    left, top = rng.uniform(0, 0.2) * w, rng.uniform(0, 0.2) * h
+    keep = rng.uniform(0.6, 0.8)
+    img = img.crop((int(left), int(top), int(left + keep * w), int(top + keep * h)))
+    img = ImageEnhance.Color(img).enhance(rng.uniform(0.7, 1.3))
+    img = ImageEnhance.Brightness(img).enhance(rng.uniform(0.8, 1.2))
+    img.save(out)
+    return out
+
+
+def _pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) * 1000
+
+
+def _peak_rss_of_cli(photo: Path, index: Path) -> float:
+    code = ("import resource, sys; from artifier.cli import main; sys.argv = ['artifier', "
+            f"'retrieve', {str(photo)!r}, '--index', {str(index)!r}]; "
+            "exec('try:\\n main()\\nexcept SystemExit: pass'); "
+            "print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return int(out.stdout.split("PEAK")[-1]) / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--index", type=Path, default=ROOT / "indexes" / "art")
+    parser.add_argument("--photos", type=int, default=33, help="How many shared photos.")
+    parser.add_argument("--crops", type=int, default=20, help="How many artwork crops.")
+    args = parser.parse_args()
+
+    from artifier.config import load_config
+    from artifier.session import backbone_from_config
+    from retrieval.catalog_view import IndexView
+    from retrieval.search import photo_features, search
+
+    cfg = load_config()
+    backbone, device = backbone_from_config(cfg)
+    view = IndexView(args.index, backbone, cfg)
+    rows = [r for r in view.rows() if not r["path"].startswith("synthetic/")]
+    rng = np.random.default_rng(0)
+    tmp = Path(tempfile.mkdtemp())
+    queries: list[tuple[Path, int | None]] = [
+        (p, None) for p in sorted(PHOTOS.glob("*.jpg"))[: args.photos]]
+    for r in [rows[i] for i in np.linspace(0, len(rows) - 1, args.crops).astype(int)]:
+        queries.append((crop_and_jitter(view.artwork_path(r), tmp / f"{r['id']}.png", rng), r["id"]))
+
+    total = len(view.rows())
+    stages: dict[str, list[float]] = {"features": [], "faiss_search": [], "aggregate": [],
+                                      "rerank": [], "fast": [], "exact": []}
+    r1, r10, src_fast, src_exact = [], [], [], []
+    for photo, source in queries:
+        start = time.perf_counter()
+        feats = photo_features(photo, backbone, view, device, cfg["images"]["max_pixels"])
+        feat_s = time.perf_counter() - start
+        fast = search(view, feats, 10, False, cfg, device)
+        exact = search(view, feats, 10, True, cfg, device)
+        stages["features"].append(feat_s)
+        for key, value in fast.timings.items():
+            stages[key].append(value)
+        stages["fast"].append(feat_s + sum(fast.timings.values()))
+        stages["exact"].append(feat_s + exact.timings["exact"])
+        fast_ids = [m.id for m in fast.matches]
+        exact_ids = [m.id for m in exact.matches]
+        r1.append(fast_ids[0] == exact_ids[0])
+        r10.append(len(set(fast_ids) & set(exact_ids)) / len(exact_ids))
+        if source is not None:
+            src_fast.append(fast_ids[0] == source)
+            src_exact.append(exact_ids[0] == source)
+        print(f"{photo.name}: fast {stages['fast'][-1]:.2f} s, exact {stages['exact'][-1]:.2f} s, "
+              f"recall@10 {r10[-1]:.1f}", file=sys.stderr)
+    view.close()
+    peak = _peak_rss_of_cli(queries[0][0], args.index)
+
+    print(f"## {args.index.name}: {total:,} artworks, {len(queries)} queries "
+          f"({args.photos} photos, {args.crops} artwork crops), device {device}")
+    print(f"recall@1 {np.mean(r1):.3f}, recall@10 {np.mean(r10):.3f} (fast against exact); "
+          f"source first: fast {np.mean(src_fast):.3f}, exact {np.mean(src_exact):.3f}")
+    print("| stage | p50 ms | p95 ms |")
+    print("|---|---|---|")
+    for key, values in stages.items():
+        print(f"| {key} | {_pct(values, 50):.0f} | {_pct(values, 95):.0f} |")
+    print(f"fast path is {np.median(stages['exact']) / np.median(stages['fast']):.1f}x quicker "
+          f"than exact (p50); peak memory of one `artifier retrieve` process: {peak:.0f} MB; "
+          f"this bench process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
