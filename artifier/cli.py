@@ -55,6 +55,8 @@ def transfer(
     seed: Annotated[Optional[int], typer.Option()] = None,
     index: Annotated[Path, typer.Option(help="Index used when --style is not given.")] = DEFAULT_INDEX,
     pick: Annotated[int, typer.Option(help="Use the N-th retrieved match (1 = best).")] = 1,
+    mask: Annotated[Optional[Path], typer.Option(
+        help="Paint only where this image is white; the rest keeps the photo.")] = None,
     device: Device = None, backbone: Backbone = None, weights: Weights = None,
     config: ConfigPath = None, sets: Sets = None,
 ) -> None:
@@ -65,7 +67,7 @@ def transfer(
         "transfer.size": size, "transfer.schedule": schedule, "transfer.seed": seed,
         "backbone.device": device, "backbone.name": backbone,
         "backbone.weights": str(weights) if weights else None})
-    path = run_transfer(photo, style, output, triptych, cfg, index, pick)
+    path = run_transfer(photo, style, output, triptych, cfg, index, pick, mask)
     typer.echo(str(path))
 
 

@@ -27,3 +27,7 @@ class IndexMismatchError(ArtifierError):
 
 class CollectionError(ArtifierError):
     """The art folder to index is missing or holds no images."""
+
+
+class OutputError(ArtifierError):
+    """A result cannot be written where the user asked."""

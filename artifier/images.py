@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 
-from artifier.errors import ImageError
+from artifier.errors import ImageError, OutputError
 
 DEFAULT_MAX_PIXELS = 100_000_000
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
@@ -91,9 +91,12 @@ def to_pil(tensor: torch.Tensor) -> Image.Image:
 def save_png(img: Image.Image, path: str | Path, settings: dict[str, Any] | None = None) -> Path:
     """Save as PNG; `settings` go into a text chunk so a result says how it was made."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     info = PngImagePlugin.PngInfo()
     for key, value in (settings or {}).items():
         info.add_text(key, value if isinstance(value, str) else json.dumps(value, default=str))
-    img.save(path, format="PNG", pnginfo=info)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        img.save(path, format="PNG", pnginfo=info)
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
     return path

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from artifier.errors import ImageError
+from artifier.errors import ImageError, OutputError
 from artifier.images import fit_long_side, load_image, save_png, to_pil, to_tensor
 
 
@@ -105,3 +105,10 @@ def test_png_roundtrip_keeps_settings(tmp_path):
     reread = Image.open(path)
     assert reread.text["artifier"] == '{"size": 64}'
     assert np.asarray(reread)[0, 0].tolist() == [1, 2, 3]
+
+
+def test_unwritable_output_is_a_clear_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(OutputError, match="cannot write"):
+        save_png(Image.new("RGB", (2, 2)), blocker / "out.png")

@@ -19,10 +19,11 @@ def _style_from_index(photo: Path, index: Path, pick: int, cfg: dict[str, Any]
 
 
 def run_transfer(photo: Path, style: Optional[Path], output: Optional[Path], triptych: bool,
-                 cfg: dict[str, Any], index: Path, pick: int) -> Path:
+                 cfg: dict[str, Any], index: Path, pick: int, mask: Optional[Path] = None) -> Path:
     """Paint `photo` and write a PNG whose text chunks hold the settings used."""
     max_pixels = cfg["images"]["max_pixels"]
     photo_img = load_image(photo, max_pixels)
+    mask_img = load_image(mask, max_pixels) if mask else None
     if style is None:
         style, style_name = _style_from_index(photo, index, pick, cfg)
     else:
@@ -39,11 +40,12 @@ def run_transfer(photo: Path, style: Optional[Path], output: Optional[Path], tri
             shown = " ".join(f"{k} {v:.3g}" for k, v in values.items())
             bar.update(task, completed=step, status=shown)
 
-        result = to_pil(paint(photo_img, painting_img, backbone, tcfg, device, on_step))
+        result = to_pil(paint(photo_img, painting_img, backbone, tcfg, device, on_step, mask_img))
     output = output or Path("out") / f"{photo.stem}-{style.stem}.png"
     image = (make_triptych(photo_img, painting_img, result, ("photo", style_name, "Artifier"))
              if triptych else result)
-    settings = {"artifier": {"photo": str(photo), "style": str(style), "schedule": schedule,
+    settings = {"artifier": {"photo": str(photo), "style": str(style),
+                             "mask": str(mask) if mask else None, "schedule": schedule,
                              "backbone": cfg["backbone"]["name"], "device": str(device),
                              "transfer": tcfg}}
     return save_png(image, output, settings)

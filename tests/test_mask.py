@@ -1,0 +1,47 @@
+import pytest
+import torch
+from PIL import Image
+
+from artifier.config import load_config
+from artifier.errors import ConfigError
+from artifier.images import load_image
+from transfer.engine import compute_targets, paint, working_pair
+
+TINY = {"size": 96, "schedule": "fast",
+        "schedules": {"fast": {"scales": [0.5, 1.0], "iterations": [4, 2]}}}
+
+
+def _half_mask(photo: Image.Image) -> Image.Image:
+    mask = Image.new("L", photo.size, 0)
+    mask.paste(255, (0, 0, photo.width // 2, photo.height))
+    return mask
+
+
+def test_full_mask_changes_nothing_in_the_targets(backbone, photo_path, painting_path):
+    cfg = load_config()["transfer"]
+    photo, painting = working_pair(load_image(photo_path), load_image(painting_path), 96, "cpu")
+    plain = compute_targets(backbone, photo, painting, cfg)
+    masked = compute_targets(backbone, photo, painting, cfg, torch.ones_like(photo[:, :1]))
+    for layer in plain.grams:
+        assert torch.allclose(plain.grams[layer], masked.grams[layer], atol=1e-5)
+
+
+def test_only_the_masked_part_is_painted(backbone, photo_path, painting_path):
+    cfg = load_config()["transfer"] | TINY
+    photo_img = load_image(photo_path)
+    photo = working_pair(photo_img, load_image(painting_path), 96, "cpu")[0]
+    out = paint(photo_img, load_image(painting_path), backbone, cfg, torch.device("cpu"),
+                mask=_half_mask(photo_img))
+    w = photo.shape[3]
+    kept = (out[..., 3 * w // 4:] - photo[..., 3 * w // 4:]).abs().max()
+    painted = (out[..., : w // 4] - photo[..., : w // 4]).abs().mean()
+    assert kept < 1e-6
+    assert painted > 0.03
+
+
+def test_an_empty_mask_is_refused(backbone, photo_path, painting_path):
+    cfg = load_config()["transfer"] | TINY
+    photo_img = load_image(photo_path)
+    with pytest.raises(ConfigError, match="mask is too small"):
+        paint(photo_img, load_image(painting_path), backbone, cfg, torch.device("cpu"),
+              mask=Image.new("L", photo_img.size, 0))
