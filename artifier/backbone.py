@@ -5,7 +5,6 @@ never pays for block 5.
 """
 from __future__ import annotations
 
-import hashlib
 import importlib.resources
 from functools import cached_property
 from pathlib import Path
@@ -15,6 +14,7 @@ import torch
 from torch import nn
 
 from artifier.errors import WeightsError
+from artifier.files import file_sha256
 
 BLOCK_DEPTHS = {"vgg19": (2, 2, 4, 4, 4), "vgg16": (2, 2, 3, 3, 3)}
 BLOCK_WIDTHS = (64, 128, 256, 512, 512)
@@ -141,14 +141,6 @@ def _load_torchvision(path: Path, arch: str) -> dict:
     return _conv_tensors([(raw[f"{k}.weight"], raw[f"{k}.bias"]) for k in keys], arch)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 class Backbone(nn.Module):
     """A frozen VGG that returns the named layers it is asked for."""
 
@@ -169,7 +161,7 @@ class Backbone(nn.Module):
 
     @cached_property
     def weights_sha256(self) -> str:
-        return _sha256(self.weights_path)
+        return file_sha256(self.weights_path)
 
     def forward(self, rgb: torch.Tensor, layers: Iterable[str]) -> dict[str, torch.Tensor]:
         """Features at `layers` of an RGB batch in [0, 1]; runs only as deep as needed."""

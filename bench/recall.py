@@ -54,6 +54,8 @@ def main() -> None:
     parser.add_argument("--index", type=Path, default=ROOT / "indexes" / "art")
     parser.add_argument("--photos", type=int, default=33, help="How many shared photos.")
     parser.add_argument("--crops", type=int, default=20, help="How many artwork crops.")
+    parser.add_argument("--sweep", nargs="*", default=[], metavar="K,NPROBE,SHORTLIST",
+                        help="Also measure these fast-path settings against the same exact runs.")
     args = parser.parse_args()
 
     from artifier.config import load_config
@@ -76,6 +78,7 @@ def main() -> None:
     stages: dict[str, list[float]] = {"features": [], "faiss_search": [], "aggregate": [],
                                       "rerank": [], "fast": [], "exact": []}
     r1, r10, src_fast, src_exact = [], [], [], []
+    sweeps = {tuple(map(int, s.split(","))): {"r10": [], "s": []} for s in args.sweep}
     for photo, source in queries:
         start = time.perf_counter()
         feats = photo_features(photo, backbone, view, device, cfg["images"]["max_pixels"])
@@ -94,6 +97,13 @@ def main() -> None:
         if source is not None:
             src_fast.append(fast_ids[0] == source)
             src_exact.append(exact_ids[0] == source)
+        for (k, nprobe, shortlist), seen in sweeps.items():
+            other = cfg | {"retrieval": cfg["retrieval"] | {"k": k, "nprobe": nprobe,
+                                                              "shortlist": shortlist}}
+            start = time.perf_counter()
+            ids = {m.id for m in search(view, feats, 10, False, other, device).matches}
+            seen["s"].append(feat_s + time.perf_counter() - start)
+            seen["r10"].append(len(ids & set(exact_ids)) / len(exact_ids))
         print(f"{photo.name}: fast {stages['fast'][-1]:.2f} s, exact {stages['exact'][-1]:.2f} s, "
               f"recall@10 {r10[-1]:.1f}", file=sys.stderr)
     view.close()
@@ -107,6 +117,15 @@ def main() -> None:
     print("|---|---|---|")
     for key, values in stages.items():
         print(f"| {key} | {_pct(values, 50):.0f} | {_pct(values, 95):.0f} |")
+    rc = cfg["retrieval"]
+    if sweeps:
+        print("| k | nprobe | shortlist | recall@10 | fast p50 ms |")
+        print("|---|---|---|---|---|")
+        print(f"| {rc['k']} | {rc['nprobe']} | {rc['shortlist']} | {np.mean(r10):.3f} "
+              f"| {_pct(stages['fast'], 50):.0f} |")
+        for (k, nprobe, shortlist), seen in sweeps.items():
+            print(f"| {k} | {nprobe} | {shortlist} | {np.mean(seen['r10']):.3f} "
+                  f"| {_pct(seen['s'], 50):.0f} |")
     print(f"fast path is {np.median(stages['exact']) / np.median(stages['fast']):.1f}x quicker "
           f"than exact (p50); peak memory of one `artifier retrieve` process: {peak:.0f} MB; "
           f"this bench process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")

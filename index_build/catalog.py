@@ -1,11 +1,11 @@
 """The catalog: one SQLite row per artwork, the build's source of truth for what is done."""
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 from pathlib import Path
 from typing import Iterable
 
+from artifier.files import file_sha256
 from index_build.scan import Artwork
 
 CATALOG_FILE = "catalog.sqlite"
@@ -34,14 +34,6 @@ CREATE TABLE IF NOT EXISTS artworks (
 """
 
 
-def file_hash(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def open_catalog(index_dir: Path) -> sqlite3.Connection:
     index_dir.mkdir(parents=True, exist_ok=True)
     db = sqlite3.connect(index_dir / CATALOG_FILE)
@@ -68,7 +60,7 @@ def sync(db: sqlite3.Connection, root: Path, artworks: Iterable[Artwork]) -> tup
                 db.execute("UPDATE artworks SET artist=?, title=?, style=?, year=? WHERE path=?",
                            (art.artist, art.title, art.style, art.year, art.path))
                 continue
-            digest = file_hash(root / art.path)
+            digest = file_sha256(root / art.path)
             if old is None:
                 db.execute("INSERT INTO artworks (path, hash, size, mtime, artist, title, style, year)"
                            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

@@ -40,10 +40,36 @@ class FeatureStore:
         self.folder = index_dir / FEATURES_DIR
         self._open: dict[str, h5py.File] = {}
 
-    def read(self, shard: str, row: int, fh: int, fw: int) -> np.ndarray:
+    def _dataset(self, shard: str) -> h5py.Dataset:
         if shard not in self._open:
             self._open[shard] = h5py.File(self.folder / shard, "r")
-        return self._open[shard]["feats"][row:row + fh * fw].reshape(fh, fw, -1)
+        return self._open[shard]["feats"]
+
+    def read(self, shard: str, row: int, fh: int, fw: int) -> np.ndarray:
+        return self._dataset(shard)[row:row + fh * fw].reshape(fh, fw, -1)
+
+    def read_many(self, rows: list) -> list[np.ndarray]:
+        """Maps of catalog rows (with shard, row, fh, fw), in order. Rows that lie close
+        together in a shard are read in one span: one HDF5 call instead of one each."""
+        out: dict[int, np.ndarray] = {}
+        by_shard: dict[str, list[int]] = {}
+        for i, r in enumerate(rows):
+            by_shard.setdefault(r["shard"], []).append(i)
+        for shard, members in by_shard.items():
+            lo = min(rows[i]["row"] for i in members)
+            hi = max(rows[i]["row"] + rows[i]["fh"] * rows[i]["fw"] for i in members)
+            needed = sum(rows[i]["fh"] * rows[i]["fw"] for i in members)
+            if hi - lo > 4 * needed:
+                for i in members:
+                    r = rows[i]
+                    out[i] = self.read(shard, r["row"], r["fh"], r["fw"])
+                continue
+            span = self._dataset(shard)[lo:hi]
+            for i in members:
+                r = rows[i]
+                start = r["row"] - lo
+                out[i] = span[start:start + r["fh"] * r["fw"]].reshape(r["fh"], r["fw"], -1)
+        return [out[i] for i in range(len(rows))]
 
     def close(self) -> None:
         for handle in self._open.values():

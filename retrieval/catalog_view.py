@@ -56,8 +56,7 @@ class IndexView:
         for group in by_shape.values():
             for start in range(0, len(group), size):
                 chunk = group[start:start + size]
-                maps = np.stack([self.store.read(r["shard"], r["row"], r["fh"], r["fw"])
-                                 for r in chunk])
+                maps = np.stack(self.store.read_many(chunk))
                 yield chunk, torch.from_numpy(maps).to(device).permute(0, 3, 1, 2)
 
     def artwork_path(self, row: sqlite3.Row) -> Path:

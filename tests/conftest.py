@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import csv
+import shutil
 from pathlib import Path
 
 import pytest
@@ -38,27 +40,34 @@ def art_dir() -> Path:
     return _require(ART)
 
 
-@pytest.fixture(scope="session")
-def small_index(tmp_path_factory, backbone) -> Path:
-    """An index of 40 shared artworks (Ukiyo-e, Pointillism, Cubism, Fauvism, Baroque), built once."""
-    import csv
-    import shutil
-
-    from artifier.config import load_config
-    from index_build.build import build_index
-
-    root = tmp_path_factory.mktemp("art")
+def metadata_rows() -> list[dict]:
     with open(_require(ART / "metadata.csv"), newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    chosen = []
-    for style in ("Ukiyo-e", "Pointillism", "Cubism", "Fauvism", "Baroque"):
-        chosen += [r for r in rows if r["style"] == style][:8]
-    for row in chosen:
+        return list(csv.DictReader(handle))
+
+
+def copy_collection(rows: list[dict], root: Path) -> Path:
+    """Copy the artworks of `rows` into `root` with a metadata.csv of those rows."""
+    root.mkdir(parents=True, exist_ok=True)
+    for row in rows:
         shutil.copy(ART / row["file"], root / row["file"])
     with open(root / "metadata.csv", "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
-        writer.writerows(chosen)
+        writer.writerows(rows)
+    return root
+
+
+@pytest.fixture(scope="session")
+def small_index(tmp_path_factory, backbone) -> Path:
+    """An index of 40 shared artworks (Ukiyo-e, Pointillism, Cubism, Fauvism, Baroque), built once."""
+    from artifier.config import load_config
+    from index_build.build import build_index
+
+    rows = metadata_rows()
+    chosen = []
+    for style in ("Ukiyo-e", "Pointillism", "Cubism", "Fauvism", "Baroque"):
+        chosen += [r for r in rows if r["style"] == style][:8]
+    root = copy_collection(chosen, tmp_path_factory.mktemp("art"))
     index_dir = tmp_path_factory.mktemp("index")
     build_index(root, index_dir, load_config(), backbone, "cpu")
     return index_dir

@@ -1,4 +1,3 @@
-import csv
 import shutil
 from pathlib import Path
 
@@ -16,29 +15,20 @@ from index_build.manifest import check_compatible, read_manifest, require_index
 from index_build.scan import scan
 from index_build.store import FeatureStore
 from tests.cli import artifier, assert_one_line_error
-from tests.conftest import ART
+from tests.conftest import copy_collection, metadata_rows
 
 SUBSET = 12
 
 
 def _subset(n: int = SUBSET) -> list[dict]:
-    with open(ART / "metadata.csv", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    return [r for r in rows if r["source_repo"].startswith("jalpv1")][:n]
+    return [r for r in metadata_rows() if r["source_repo"].startswith("jalpv1")][:n]
 
 
 @pytest.fixture
 def collection(tmp_path, art_dir) -> Path:
     """A few shared artworks, their metadata.csv rows, one text file and one truncated JPEG."""
-    root = tmp_path / "art"
-    root.mkdir()
     rows = _subset()
-    for row in rows:
-        shutil.copy(art_dir / row["file"], root / row["file"])
-    with open(root / "metadata.csv", "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    root = copy_collection(rows, tmp_path / "art")
     (root / "readme.jpg").write_text("not a picture")
     data = (art_dir / rows[0]["file"]).read_bytes()
     (root / "cut.jpg").write_bytes(data[: len(data) // 2])
@@ -211,3 +201,14 @@ def test_cli_build_and_status(collection, tmp_path):
     assert_one_line_error(artifier("index", "status", tmp_path / "none"), "no index")
     assert_one_line_error(artifier("index", "build", tmp_path / "none", "--index", index_dir),
                           "no such folder")
+
+
+def test_read_many_equals_reading_one_by_one(collection, tmp_path, cfg, backbone):
+    index_dir = tmp_path / "index"
+    build_index(collection, index_dir, cfg, backbone, "cpu")
+    rows = [r for r in _rows(index_dir) if r["state"] == "done"]
+    picked = rows[::-1][:3] + rows[5:9]
+    with FeatureStore(index_dir) as store:
+        many = store.read_many(picked)
+        for r, fmap in zip(picked, many):
+            assert np.array_equal(fmap, store.read(r["shard"], r["row"], r["fh"], r["fw"]))
