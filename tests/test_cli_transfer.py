@@ -59,3 +59,18 @@ def test_bad_inputs_are_one_line_errors(tmp_path, photo_path, painting_path):
                                    "--schedule", "slow"), "unknown schedule")
     assert_one_line_error(artifier("transfer", photo_path, "--style", painting_path,
                                    "--size", "32"), "too small")
+
+
+def test_mask_from_the_command_line(tmp_path, photo_path, painting_path):
+    photo = Image.open(photo_path)
+    mask = Image.new("L", photo.size, 0)
+    mask.paste(255, (0, 0, photo.width // 2, photo.height))
+    mask_path = tmp_path / "mask.png"
+    mask.save(mask_path)
+    out = tmp_path / "masked.png"
+    result = artifier("transfer", photo_path, "--style", painting_path, "--mask", mask_path,
+                      "-o", out, *TINY)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(Image.open(out).text["artifier"])["mask"] == str(mask_path)
+    assert_one_line_error(artifier("transfer", photo_path, "--style", painting_path, "--mask",
+                                   tmp_path / "nomask.png", *TINY), "nomask.png", "no such file")
