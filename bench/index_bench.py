@@ -14,7 +14,6 @@ import argparse
 import json
 import resource
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile

@@ -105,8 +105,8 @@ def main() -> None:
     past_total = past["setup"] + 1000 * past["per_step"]
     print(f"photo {PHOTO.name}, painting {PAINTING.name}, {args.size} px long side, "
           f"device {args.device}")
-    print(f"| run | iterations | s per image | s per iteration (px: s) | peak MB |")
-    print(f"|---|---|---|---|---|")
+    print("| run | iterations | s per image | s per iteration (px: s) | peak MB |")
+    print("|---|---|---|---|---|")
     per = ", ".join(f"{px}: {s:.3f}" for px, s in fast["per_scale"])
     print(f"| Artifier fast (default on CPU) | {fast['iterations']} | {fast['seconds']:.1f} "
           f"| {per} | {fast['peak_mb']:.0f} |")
