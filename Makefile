@@ -7,7 +7,7 @@ ART    ?= $(SHARED)/art
 PHOTOS ?= $(SHARED)/photos
 INDEX  ?= indexes/art
 DEMO_PHOTO ?= $(PHOTOS)/chelsea-cat.jpg
-# The demo indexes every 8th shared artwork (281) once, as links, and reuses it.
+# The demo indexes every 8th shared artwork (282) once, as links, and reuses it.
 DEMO_ART   := out/demo-art
 DEMO_INDEX := indexes/demo
 STAMP  := $(VENV)/.installed

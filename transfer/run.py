@@ -11,13 +11,6 @@ from transfer.engine import check_settings, paint, resolve_schedule
 from transfer.triptych import triptych as make_triptych
 
 
-def _style_from_index(photo: Path, index: Path, pick: int, cfg: dict[str, Any]
-                      ) -> tuple[Path, str]:
-    from retrieval.search import best_match
-
-    return best_match(photo, index, pick, cfg)
-
-
 def run_transfer(photo: Path, style: Optional[Path], output: Optional[Path], triptych: bool,
                  cfg: dict[str, Any], index: Path, pick: int, mask: Optional[Path] = None) -> Path:
     """Paint `photo` and write a PNG whose text chunks hold the settings used."""
@@ -25,7 +18,9 @@ def run_transfer(photo: Path, style: Optional[Path], output: Optional[Path], tri
     photo_img = load_image(photo, max_pixels)
     mask_img = load_image(mask, max_pixels) if mask else None
     if style is None:
-        style, style_name = _style_from_index(photo, index, pick, cfg)
+        from retrieval.search import best_match  # FAISS is loaded only when retrieval is used
+
+        style, style_name = best_match(photo, index, pick, cfg)
     else:
         style_name = style.stem
     painting_img = load_image(style, max_pixels)
