@@ -7,6 +7,7 @@ from typing import Iterator
 
 import numpy as np
 import torch
+from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 
 from artifier.backbone import Backbone
@@ -15,6 +16,18 @@ from artifier.images import fit_long_side, load_image, to_tensor
 
 BLOCK = 16  # relu5_x stride
 MIN_SIDE = 3 * BLOCK  # a 3x3 patch needs a 3x3 map
+
+
+def index_input(img: Image.Image, size: int, name: str | Path) -> torch.Tensor:
+    """The 3xHxW network input for an artwork or a query photo: both must be sized alike.
+
+    Raises ImageError when the image is too narrow to hold one 3x3 patch at `size`.
+    """
+    small = fit_long_side(img, size, BLOCK)
+    if min(small.size) < MIN_SIDE:
+        raise ImageError(f"{name}: too narrow ({img.width}x{img.height}) for 3x3 patches at "
+                         f"{size} px")
+    return to_tensor(small)[0]
 
 
 class ArtworkImages(Dataset):
@@ -32,11 +45,11 @@ class ArtworkImages(Dataset):
             img = load_image(self.root / rel, self.max_pixels)
         except ImageError as exc:
             return artwork_id, None, str(exc), None, None
-        small = fit_long_side(img, self.size, BLOCK)
-        if min(small.size) < MIN_SIDE:
-            return (artwork_id, None, f"{self.root / rel}: too narrow ({img.width}x{img.height}) "
-                    f"for 3x3 patches at {self.size} px", img.width, img.height)
-        return artwork_id, to_tensor(small)[0], None, img.width, img.height
+        try:
+            tensor = index_input(img, self.size, self.root / rel)
+        except ImageError as exc:
+            return artwork_id, None, str(exc), img.width, img.height
+        return artwork_id, tensor, None, img.width, img.height
 
 
 def extract(backbone: Backbone, layer: str, images: ArtworkImages, batch_size: int,

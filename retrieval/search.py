@@ -12,9 +12,10 @@ import torch
 
 from artifier.backbone import Backbone
 from artifier.errors import ConfigError
-from artifier.images import fit_long_side, load_image, to_tensor
+from artifier.images import load_image
 from artifier.patch_vectors import artwork_of, patch_vectors
 from artifier.session import backbone_from_config
+from index_build.extract import index_input
 from retrieval.catalog_view import IndexView
 from retrieval.score import maxsim_scores
 
@@ -46,9 +47,9 @@ def photo_features(photo: Path, backbone: Backbone, view: IndexView, device: tor
                    max_pixels: int) -> torch.Tensor:
     """The photo's map at the size and layer the index was built with: (C, h, w)."""
     size, layer = view.manifest["image_size"], view.manifest["layer"]
-    img = fit_long_side(load_image(photo, max_pixels), size, 16)
+    batch = index_input(load_image(photo, max_pixels), size, photo).unsqueeze(0)
     with torch.inference_mode():
-        return backbone(to_tensor(img).to(device), [layer])[layer][0]
+        return backbone(batch.to(device), [layer])[layer][0]
 
 
 def exact_scores(view: IndexView, photo: torch.Tensor, rows: list, batch: int,

@@ -108,6 +108,9 @@ def test_cli_errors(small_index, photo_path, tmp_path):
                                    "--top", "0"), "--top")
     assert_one_line_error(artifier("transfer", photo_path, "--index", tmp_path / "none"),
                           "no index")
+    narrow = tmp_path / "narrow.png"
+    Image.new("RGB", (1000, 90)).save(narrow)
+    assert_one_line_error(artifier("retrieve", narrow, "--index", small_index), "too narrow")
 
 
 def test_transfer_without_style_uses_the_best_match(small_index, photo_path, tmp_path):
