@@ -7,16 +7,13 @@ from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
-from rich.console import Console
 
 from artifier.errors import ArtifierError
-from artifier.session import backbone_from_config
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Turn a photo into a painting with a painting it finds by itself.")
 index_app = typer.Typer(no_args_is_help=True, help="Build and inspect an art-collection index.")
 app.add_typer(index_app, name="index")
-err = Console(stderr=True)
 
 Sets = Annotated[Optional[list[str]], typer.Option(
     "--set", help="Override a config key: section.key=value (TOML value). Repeatable.")]
@@ -88,7 +85,11 @@ def retrieve(
     from retrieval.search import retrieve as run_retrieve
     from retrieval.sheet import contact_sheet
 
+    from artifier.images import check_output
+
     cfg = _config(config, sets, **{"backbone.device": device})
+    if sheet:
+        check_output(sheet)
     result = run_retrieve(photo, index, top, exact, cfg)
     if sheet:
         contact_sheet(photo, result.matches, sheet, cfg["images"]["max_pixels"])
@@ -97,6 +98,10 @@ def retrieve(
                               | result.as_dict(), indent=2))
     else:
         print_table(result)
+    if result.gone:
+        typer.echo(f"note: {result.gone} matching artworks left the collection since the last "
+                   f"build and were skipped; run `artifier index build` to update {index}",
+                   err=True)
 
 
 def main() -> None:
@@ -104,7 +109,9 @@ def main() -> None:
     try:
         app()
     except ArtifierError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        from rich.console import Console
+
+        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(1)
 
 
@@ -115,14 +122,21 @@ def index_build(
     device: Device = None, backbone: Backbone = None, weights: Weights = None,
     config: ConfigPath = None, sets: Sets = None,
 ) -> None:
-    """Build or update the index of an art collection; re-run to resume or add new images."""
+    """Build or update the index of an art collection; re-run to resume, add new images,
+    drop deleted ones and repair damage."""
+    from artifier.errors import CollectionError
+    from artifier.session import backbone_from_config
     from index_build.build import build_index
     from index_build.report import print_build_report
 
     cfg = _config(config, sets, **{"backbone.device": device, "backbone.name": backbone,
                                    "backbone.weights": str(weights) if weights else None})
     net, dev = backbone_from_config(cfg)
-    print_build_report(build_index(art_dir, index, cfg, net, dev), index)
+    report = build_index(art_dir, index, cfg, net, dev)
+    print_build_report(report, index)
+    if report.counts["done"] == 0:
+        raise CollectionError(f"nothing could be indexed: all {report.counts['failed']} "
+                              f"images in {art_dir} failed (reasons above)")
 
 
 @index_app.command("status")
@@ -131,3 +145,18 @@ def index_status(index_dir: Annotated[Path, typer.Argument(help="Index directory
     from index_build.report import print_status
 
     print_status(index_dir)
+
+
+@index_app.command("verify")
+def index_verify(index_dir: Annotated[Path, typer.Argument(help="Index directory.")]) -> None:
+    """Check every file of the index (sizes, checksums, counts); exit 1 naming each problem."""
+    from index_build.verify import verify_index
+
+    problems = verify_index(index_dir)
+    for problem in problems:
+        typer.echo(f"{index_dir}/{problem}")
+    if problems:
+        typer.echo(f"{len(problems)} problem{'s' * (len(problems) > 1)}; `artifier index build ART_DIR --index {index_dir}` "
+                   "repairs them", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{index_dir}: ok")

@@ -31,3 +31,11 @@ class CollectionError(ArtifierError):
 
 class OutputError(ArtifierError):
     """A result cannot be written where the user asked."""
+
+
+class IndexDamagedError(ArtifierError):
+    """A file of the index is missing, truncated or unreadable."""
+
+
+class IndexLockedError(ArtifierError):
+    """Another process is writing the same index."""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import warnings
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,8 @@ def _to_rgb(img: Image.Image) -> Image.Image:
 def load_image(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
     """An RGB image, EXIF-oriented, or an ImageError that names the file."""
     path = Path(path)
+    if path.is_dir():
+        raise ImageError(f"{path}: is a directory, not an image file")
     if not path.is_file():
         raise ImageError(f"{path}: no such file")
     try:
@@ -88,15 +91,37 @@ def to_pil(tensor: torch.Tensor) -> Image.Image:
     return Image.fromarray((arr * 255.0 + 0.5).astype(np.uint8), "RGB")
 
 
-def save_png(img: Image.Image, path: str | Path, settings: dict[str, Any] | None = None) -> Path:
-    """Save as PNG; `settings` go into a text chunk so a result says how it was made."""
+def check_output(path: str | Path) -> Path:
+    """Make sure a result can be written at `path` before any time is spent making it:
+    its folder is made and a probe file written there and removed."""
     path = Path(path)
+    if path.is_dir():
+        raise OutputError(f"cannot write {path}: is a directory; name a .png file")
+    for parent in path.parents:
+        if parent.exists() and not parent.is_dir():
+            raise OutputError(f"cannot write {path}: {parent} is not a directory")
+    probe = path.parent / f".{path.name}.probe"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        probe.open("xb").close()
+        probe.unlink()
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    return path
+
+
+def save_png(img: Image.Image, path: str | Path, settings: dict[str, Any] | None = None) -> Path:
+    """Save as PNG; `settings` go into a text chunk so a result says how it was made.
+    Written under a temporary name and renamed, so a failed write leaves no half file."""
+    path = check_output(path)
     info = PngImagePlugin.PngInfo()
     for key, value in (settings or {}).items():
         info.add_text(key, value if isinstance(value, str) else json.dumps(value, default=str))
+    tmp = path.parent / f".{path.name}.tmp"
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        img.save(path, format="PNG", pnginfo=info)
+        img.save(tmp, format="PNG", pnginfo=info)
+        os.replace(tmp, path)
     except OSError as exc:
+        tmp.unlink(missing_ok=True)
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
     return path

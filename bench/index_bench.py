@@ -82,7 +82,7 @@ def faiss_stage(index_dir: Path, in_place: bool) -> dict:
     (the synthetic store, which the recall bench then queries) or in a scratch copy."""
     from artifier.config import load_config
     from index_build import catalog as cat
-    from index_build.build import BuildReport, index_new_features
+    from index_build.build import BuildReport, update_faiss
     from index_build.manifest import read_manifest, write_manifest
 
     cfg = load_config()["index"]
@@ -97,10 +97,11 @@ def faiss_stage(index_dir: Path, in_place: bool) -> dict:
         with db:
             db.execute("UPDATE artworks SET indexed=0")
         manifest = {k: v for k, v in read_manifest(index_dir).items()
-                    if k not in ("index_file", "generation", "factory", "nlist", "patches")}
+                    if k not in ("index_file", "generation", "factory", "nlist", "patches",
+                                 "files")}
         write_manifest(dst, manifest)
         report = BuildReport()
-        manifest = index_new_features(db, dst, manifest, cfg, report)
+        manifest = update_faiss(db, dst, manifest, cfg, report)
         artworks = db.execute("SELECT COUNT(*) FROM artworks WHERE indexed=1").fetchone()[0]
         db.close()
         size = (dst / manifest["index_file"]).stat().st_size

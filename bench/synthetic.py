@@ -3,6 +3,8 @@
 The first artworks are the real ones, unchanged; the rest are noisy copies (per-channel
 gain, additive noise, random mirror), so the FAISS stage and retrieval run at 50,000
 artworks without 8 hours of feature extraction, and every real artwork has look-alikes.
+Its collection is a folder of links to the source images, since queries skip matches
+whose file is gone.
 
     python bench/synthetic.py indexes/art indexes/synthetic-50k --artworks 50000
 """
@@ -56,8 +58,10 @@ def make_synthetic(src: Path, dst: Path, artworks: int, noise: float = 0.5, seed
                 maps.append(fmap if real else noisy_copy(fmap, rng, noise))
                 meta.append((r["path"] if real else f"synthetic/{i:06d}/{r['path']}", r, fmap.shape))
             name = f"shard-{start // SHARD + 1:06d}.h5"
-            offsets = write_shard(dst, name, maps)
+            offsets, size, digest = write_shard(dst, name, maps)
             with db:
+                db.execute("INSERT OR REPLACE INTO shards (name, size, sha256) VALUES (?, ?, ?)",
+                           (name, size, digest))
                 for (path, r, shape), row in zip(meta, offsets):
                     db.execute(
                         "INSERT INTO artworks (path, hash, size, mtime, artist, title, style, year,"
@@ -65,10 +69,25 @@ def make_synthetic(src: Path, dst: Path, artworks: int, noise: float = 0.5, seed
                         (path, r["artist"], r["title"], r["style"], r["year"], name, row,
                          shape[0], shape[1]))
     db.close()
-    write_manifest(dst, {k: manifest[k] for k in (*BINDING, "format", "factory_template",
-                                                  "collection")}
-                   | {"created": manifest["created"], "synthetic_from": str(src)})
+    collection = _link_collection(dst, manifest["collection"])
+    write_manifest(dst, {k: manifest[k] for k in (*BINDING, "format", "factory_template")}
+                   | {"created": manifest["created"], "synthetic_from": str(src),
+                      "collection": str(collection)})
     return artworks
+
+
+def _link_collection(dst: Path, source: str) -> Path:
+    """DST/collection: a link to each artwork's source image under its catalog path."""
+    root = dst / "collection"
+    db = sqlite3.connect(dst / cat.CATALOG_FILE)
+    for (path,) in db.execute("SELECT path FROM artworks"):
+        link = root / path
+        if not link.is_symlink():
+            link.parent.mkdir(parents=True, exist_ok=True)
+            link.symlink_to(Path(source).resolve() / path.split("/", 2)[-1]
+                            if path.startswith("synthetic/") else Path(source).resolve() / path)
+    db.close()
+    return root
 
 
 def main() -> None:

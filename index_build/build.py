@@ -4,7 +4,11 @@ Order of durable writes, so a kill anywhere loses at most one shard of work:
 1. a feature shard is renamed into place, then its artworks are marked done;
 2. a new index file is renamed into place, then the manifest switches to it, then the
    catalog marks the artworks indexed (and re-adding removes an artwork's old patches
-   first, so a kill between the last two steps leaves no duplicates).
+   first, so a kill between the last two steps leaves no duplicates);
+3. an artwork whose file is gone is marked missing at once (queries skip it), and its
+   patches leave FAISS with the next index file.
+Before any of this the build checks the files it already has and mends what it can
+(`index_build/repair.py`).
 """
 from __future__ import annotations
 
@@ -15,7 +19,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-import faiss
 import torch
 
 from artifier.backbone import Backbone, stride_of
@@ -23,25 +26,31 @@ from artifier.errors import CollectionError, IndexMismatchError
 from artifier.progress import progress_bar
 from index_build import catalog as cat
 from index_build.extract import ArtworkImages, extract
-from index_build.faiss_index import (add_artworks, gpu_available, resolve_factory,
-                                     save_index, train_index)
-from index_build.manifest import FORMAT, check_compatible, read_manifest, write_manifest
+from index_build.faiss_index import (add_artworks, gpu_available, read_index, remove_artworks,
+                                     resolve_factory, save_index, small_sample_note, train_index)
+from index_build.lock import index_lock
+from index_build.manifest import check_compatible, check_index_dir, write_manifest
+from index_build.repair import recover_manifest, remember, repair_files
 from index_build.scan import scan
-from index_build.store import FeatureStore, write_shard
+from index_build.store import FEATURES_DIR, FeatureStore, write_shard
 
 
 @dataclass
 class BuildReport:
     added: int = 0
     changed: int = 0
+    gone: int = 0
     extracted: int = 0
     failed_now: int = 0
     indexed_now: int = 0
+    removed_now: int = 0
     feature_seconds: float = 0.0
     train_seconds: float = 0.0
     add_seconds: float = 0.0
     counts: dict[str, int] = field(default_factory=dict)
     failures: list[tuple[str, str]] = field(default_factory=list)
+    repairs: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 def binding(backbone: Backbone, cfg: dict[str, Any]) -> dict[str, Any]:
@@ -70,8 +79,12 @@ def _extract_pending(db, root: Path, index_dir: Path, backbone: Backbone, cfg: d
     def flush() -> None:
         nonlocal shard_no
         name = f"shard-{shard_no:06d}.h5"
-        rows = write_shard(index_dir, name, [d[1] for d in done]) if done else []
+        rows, size, digest = (write_shard(index_dir, name, [d[1] for d in done]) if done
+                              else ([], 0, ""))
         with db:
+            if done:
+                db.execute("INSERT OR REPLACE INTO shards (name, size, sha256) VALUES (?, ?, ?)",
+                           (name, size, digest))
             for (aid, fmap, _, width, height), row in zip(done, rows):
                 db.execute("UPDATE artworks SET state='done', error=NULL, shard=?, row=?, fh=?, "
                            "fw=?, width=?, height=?, indexed=0 WHERE id=?",
@@ -103,18 +116,24 @@ def _extract_pending(db, root: Path, index_dir: Path, backbone: Backbone, cfg: d
     report.feature_seconds = time.perf_counter() - start
 
 
-def index_new_features(db, index_dir: Path, manifest: dict[str, Any], cfg: dict[str, Any],
-                       report: BuildReport) -> dict[str, Any]:
-    """Train the index if there is none, add every done artwork not yet in it, switch over."""
+def update_faiss(db, index_dir: Path, manifest: dict[str, Any], cfg: dict[str, Any],
+                 report: BuildReport) -> dict[str, Any]:
+    """Remove the patches of artworks that left or broke, add every done artwork not yet
+    in the index (training it first if there is none), then switch over in one rename."""
     rows = db.execute("SELECT id, shard, row, fh, fw FROM artworks WHERE state='done' "
                       "AND indexed=0 ORDER BY id").fetchall()
-    if not rows:
-        return manifest
-    store = FeatureStore(index_dir)
+    leaving = [r["id"] for r in db.execute(
+        "SELECT id FROM artworks WHERE stale=1 AND state IN ('missing', 'failed')")]
     old_file = manifest.get("index_file")
+    if not rows and (not leaving or not old_file):
+        with db:
+            db.execute("UPDATE artworks SET stale=0 WHERE state IN ('missing', 'failed')")
+        return manifest
+    max_side = math.ceil(cfg["image_size"] / stride_of(cfg["layer"]))
+    store = FeatureStore(index_dir)
     with store:
         if old_file:
-            index = faiss.read_index(str(index_dir / old_file))
+            index = read_index(index_dir / old_file)
         else:
             every = db.execute("SELECT id, shard, row, fh, fw FROM artworks "
                                "WHERE state='done' ORDER BY id").fetchall()
@@ -124,61 +143,84 @@ def index_new_features(db, index_dir: Path, manifest: dict[str, Any], cfg: dict[
             want = min(cfg["ivf_train_max"], max(cfg["pca_train"], cfg["ivf_train_per_list"] * nlist))
             index = train_index(factory, store, every, cfg["pca_train"], want)
             report.train_seconds = time.perf_counter() - start
-            manifest |= {"factory": factory, "nlist": nlist, "trained_on": min(want, n_patches)}
+            trained_on = min(want, n_patches)
+            manifest |= {"factory": factory, "nlist": nlist, "trained_on": trained_on}
+            report.notes += filter(None, [small_sample_note(index, trained_on)])
+        remove_artworks(index, leaving, (max_side - 2) ** 2)
         start = time.perf_counter()
-        max_side = math.ceil(cfg["image_size"] / stride_of(cfg["layer"]))
-        with progress_bar("art") as bar:
-            task = bar.add_task("indexing", total=len(rows), status="")
-            index = add_artworks(index, store, rows, (max_side - 2) ** 2,
-                                 lambda: bar.update(task, advance=1))
+        if rows:
+            with progress_bar("art") as bar:
+                task = bar.add_task("indexing", total=len(rows), status="")
+                index = add_artworks(index, store, rows, (max_side - 2) ** 2,
+                                     lambda: bar.update(task, advance=1))
         report.add_seconds = time.perf_counter() - start
     generation = manifest.get("generation", 0) + 1
-    name = save_index(index, index_dir, generation)
-    manifest |= {"index_file": name, "generation": generation, "patches": index.ntotal}
+    name, size, digest = save_index(index, index_dir, generation)
+    manifest |= {"index_file": name, "generation": generation, "patches": index.ntotal,
+                 "files": {name: {"size": size, "sha256": digest}}}
     write_manifest(index_dir, manifest)
     with db:
         db.executemany("UPDATE artworks SET indexed=1, stale=0 WHERE id=?",
                        [(r["id"],) for r in rows])
+        db.executemany("UPDATE artworks SET stale=0 WHERE id=?", [(i,) for i in leaving])
     for path in index_dir.glob("index-*.faiss"):
         if path.name != name:
             path.unlink()
-    report.indexed_now = len(rows)
+    report.indexed_now, report.removed_now = len(rows), len(leaving)
     return manifest
+
+
+def _listed_files(db, manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Size and checksum of every file the index is made of, for `index verify`."""
+    used = {r[0] for r in db.execute("SELECT DISTINCT shard FROM artworks WHERE state='done'")}
+    files = {f"{FEATURES_DIR}/{r['name']}": {"size": r["size"], "sha256": r["sha256"]}
+             for r in db.execute("SELECT * FROM shards ORDER BY name") if r["name"] in used}
+    name = manifest.get("index_file")
+    return files | ({name: manifest["files"][name]} if name in manifest.get("files", {}) else {})
 
 
 def build_index(art_dir: Path, index_dir: Path, cfg: dict[str, Any], backbone: Backbone,
                 device: torch.device,
                 on_artwork: Callable[[int], None] | None = None) -> BuildReport:
-    """Bring INDEX_DIR up to date with ART_DIR; safe to kill and re-run at any moment."""
+    """Bring INDEX_DIR up to date with ART_DIR, mending what is damaged; safe to kill and
+    re-run at any moment, refused while another build holds the index."""
     if not art_dir.is_dir():
         raise CollectionError(f"{art_dir}: no such folder")
+    check_index_dir(index_dir)
     icfg = cfg["index"]
     artworks = scan(art_dir)
     if not artworks:
         raise CollectionError(f"{art_dir}: no images found")
     wanted = binding(backbone, icfg) | {"factory_template": icfg["factory"]}
-    manifest = read_manifest(index_dir)
-    if manifest is not None:
-        check_compatible(index_dir, manifest, wanted)
-        if manifest.get("factory_template") != icfg["factory"]:
-            raise IndexMismatchError(
-                f"index {index_dir} was built with factory {manifest.get('factory_template')!r}, "
-                f"not {icfg['factory']!r}; rebuild it in a new --index directory")
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    manifest = (manifest or {"format": FORMAT, "created": now, "collection": str(art_dir)}) | wanted
-    index_dir.mkdir(parents=True, exist_ok=True)
-    db = cat.open_catalog(index_dir)
+    collection = str(art_dir.resolve())
     report = BuildReport()
-    try:
-        report.added, report.changed = cat.sync(db, art_dir, artworks)
-        _extract_pending(db, art_dir, index_dir, backbone, icfg, cfg["images"]["max_pixels"],
-                         device, report, on_artwork)
-        manifest = index_new_features(db, index_dir, manifest, icfg, report)
-        report.counts = cat.counts(db)
-        report.failures = cat.failures(db)
-        manifest |= {"updated": now, "counts": report.counts,
-                     "faiss_device": "gpu" if gpu_available() else "cpu"}
-        write_manifest(index_dir, manifest)
-    finally:
-        db.close()
+    with index_lock(index_dir):
+        db = cat.open_catalog(index_dir)
+        try:
+            manifest, report.repairs = recover_manifest(index_dir, db, wanted, now)
+            if "backbone" in manifest:
+                check_compatible(index_dir, manifest, wanted)
+            if manifest.get("factory_template", icfg["factory"]) != icfg["factory"]:
+                raise IndexMismatchError(
+                    f"index {index_dir} was built with factory {manifest['factory_template']!r}, "
+                    f"not {icfg['factory']!r}; rebuild it in a new --index directory")
+            report.repairs += repair_files(index_dir, db, manifest)
+            if manifest.get("collection") not in (None, collection):
+                report.notes.append(f"collection now at {collection} (was {manifest['collection']})")
+            manifest |= wanted | {"collection": collection}
+            remember(db, manifest)
+            report.added, report.changed, report.gone = cat.sync(db, art_dir, artworks)
+            _extract_pending(db, art_dir, index_dir, backbone, icfg, cfg["images"]["max_pixels"],
+                             device, report, on_artwork)
+            manifest = update_faiss(db, index_dir, manifest, icfg, report)
+            remember(db, manifest)
+            report.counts = cat.counts(db)
+            report.failures = cat.failures(db)
+            manifest |= {"updated": now, "counts": report.counts,
+                         "files": _listed_files(db, manifest),
+                         "faiss_device": "gpu" if gpu_available() else "cpu"}
+            write_manifest(index_dir, manifest)
+        finally:
+            db.close()
     return report

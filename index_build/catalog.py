@@ -1,15 +1,17 @@
 """The catalog: one SQLite row per artwork, the build's source of truth for what is done."""
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
+from artifier.errors import IndexDamagedError
 from artifier.files import file_sha256
 from index_build.scan import Artwork
 
 CATALOG_FILE = "catalog.sqlite"
-SCHEMA = """
+ARTWORKS = """
 CREATE TABLE IF NOT EXISTS artworks (
     id      INTEGER PRIMARY KEY,
     path    TEXT UNIQUE NOT NULL,
@@ -22,41 +24,80 @@ CREATE TABLE IF NOT EXISTS artworks (
     year    TEXT NOT NULL DEFAULT '',
     width   INTEGER,
     height  INTEGER,
-    state   TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'done', 'failed')),
+    -- missing: the file left the collection; kept so its id is never reused
+    state   TEXT NOT NULL DEFAULT 'pending'
+            CHECK (state IN ('pending', 'done', 'failed', 'missing')),
     error   TEXT,
     shard   TEXT,
     row     INTEGER,
     fh      INTEGER,
     fw      INTEGER,
     indexed INTEGER NOT NULL DEFAULT 0,
-    stale   INTEGER NOT NULL DEFAULT 0  -- changed on disk: its old patches must leave the index
-);
-"""
+    stale   INTEGER NOT NULL DEFAULT 0  -- old patches may still be in FAISS: remove them
+)"""
+# Each feature shard's size and checksum, recorded when it is renamed into place.
+SHARDS = "CREATE TABLE IF NOT EXISTS shards (name TEXT PRIMARY KEY, size INTEGER, sha256 TEXT)"
+# What the manifest holds that cannot be read back from the files: it is rebuilt from here.
+META = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
 
 
-def open_catalog(index_dir: Path) -> sqlite3.Connection:
-    index_dir.mkdir(parents=True, exist_ok=True)
-    db = sqlite3.connect(index_dir / CATALOG_FILE)
+def _add_missing_state(db: sqlite3.Connection) -> None:
+    """Catalogs written before artworks could go missing refuse that state: copy them over."""
+    sql = db.execute("SELECT sql FROM sqlite_master WHERE name='artworks'").fetchone()
+    if sql is None or "'missing'" in sql[0]:
+        return
+    with db:
+        db.execute("ALTER TABLE artworks RENAME TO artworks_old")
+        db.execute(ARTWORKS)
+        db.execute("INSERT INTO artworks SELECT * FROM artworks_old")
+        db.execute("DROP TABLE artworks_old")
+
+
+def open_catalog(index_dir: Path, readonly: bool = False) -> sqlite3.Connection:
+    """The catalog (created when writing); IndexDamagedError when it is not a sound database."""
+    path = index_dir / CATALOG_FILE
+    if readonly:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    else:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(path)
     db.row_factory = sqlite3.Row
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=FULL")
-    db.executescript(SCHEMA)
+    try:
+        if not readonly:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")
+        check = db.execute("PRAGMA quick_check").fetchone()[0]
+        if check != "ok":
+            raise sqlite3.DatabaseError(check)
+        if not readonly:
+            _add_missing_state(db)
+            for statement in (ARTWORKS, SHARDS, META):
+                db.execute(statement)
+    except sqlite3.DatabaseError as exc:
+        db.close()
+        raise IndexDamagedError(
+            f"{path} is damaged ({exc}) and cannot be rebuilt from the other files; "
+            f"move the index folder away and build it again") from None
     return db
 
 
-def sync(db: sqlite3.Connection, root: Path, artworks: Iterable[Artwork]) -> tuple[int, int]:
-    """Add new files and reset changed ones to pending; returns (added, changed).
+def sync(db: sqlite3.Connection, root: Path, artworks: Iterable[Artwork]) -> tuple[int, int, int]:
+    """Add new files, reset changed ones to pending, mark vanished ones missing;
+    returns (added, changed, gone).
 
     A file whose size and mtime are unchanged is not read again, so a re-run over a
     large collection costs a directory walk, not 26 GB of hashing.
     """
-    known = {r["path"]: r for r in db.execute("SELECT path, hash, size, mtime FROM artworks")}
+    known = {r["path"]: r for r in db.execute("SELECT path, hash, size, mtime, state FROM artworks")}
+    seen: set[str] = set()
     added = changed = 0
     with db:
         for art in artworks:
+            seen.add(art.path)
             stat = (root / art.path).stat()
             old = known.get(art.path)
-            if old and old["size"] == stat.st_size and old["mtime"] == stat.st_mtime:
+            back = old is not None and old["state"] == "missing"
+            if old and not back and old["size"] == stat.st_size and old["mtime"] == stat.st_mtime:
                 db.execute("UPDATE artworks SET artist=?, title=?, style=?, year=? WHERE path=?",
                            (art.artist, art.title, art.style, art.year, art.path))
                 continue
@@ -67,20 +108,23 @@ def sync(db: sqlite3.Connection, root: Path, artworks: Iterable[Artwork]) -> tup
                            (art.path, digest, stat.st_size, stat.st_mtime, art.artist, art.title,
                             art.style, art.year))
                 added += 1
-            elif old["hash"] != digest:
+            elif back or old["hash"] != digest:
                 db.execute("UPDATE artworks SET hash=?, size=?, mtime=?, state='pending', error=NULL,"
-                           " stale=indexed, indexed=0 WHERE path=?",
+                           " stale=MAX(stale, indexed), indexed=0 WHERE path=?",
                            (digest, stat.st_size, stat.st_mtime, art.path))
-                changed += 1
+                added, changed = added + back, changed + (not back)
             else:
                 db.execute("UPDATE artworks SET size=?, mtime=? WHERE path=?",
                            (stat.st_size, stat.st_mtime, art.path))
-    return added, changed
+        gone = [(path,) for path, r in known.items() if path not in seen and r["state"] != "missing"]
+        db.executemany("UPDATE artworks SET state='missing', error=NULL, "
+                       "stale=MAX(stale, indexed), indexed=0 WHERE path=?", gone)
+    return added, changed, len(gone)
 
 
 def counts(db: sqlite3.Connection) -> dict[str, int]:
     rows = db.execute("SELECT state, COUNT(*) AS n FROM artworks GROUP BY state")
-    result = {"pending": 0, "done": 0, "failed": 0} | {r["state"]: r["n"] for r in rows}
+    result = {"pending": 0, "done": 0, "failed": 0, "missing": 0} | {r["state"]: r["n"] for r in rows}
     result["indexed"] = db.execute("SELECT COUNT(*) FROM artworks WHERE indexed=1").fetchone()[0]
     return result
 
@@ -88,3 +132,26 @@ def counts(db: sqlite3.Connection) -> dict[str, int]:
 def failures(db: sqlite3.Connection) -> list[tuple[str, str]]:
     return [(r["path"], r["error"]) for r in
             db.execute("SELECT path, error FROM artworks WHERE state='failed' ORDER BY path")]
+
+
+def indexed_patches(db: sqlite3.Connection) -> int:
+    """How many patches FAISS must hold: every 3x3 window of every indexed map."""
+    return db.execute("SELECT COALESCE(SUM((fh - 2) * (fw - 2)), 0) FROM artworks "
+                      "WHERE indexed=1").fetchone()[0]
+
+
+def has_table(db: sqlite3.Connection, name: str) -> bool:
+    """Catalogs from before a table existed lack it; readers treat it as empty."""
+    return db.execute("SELECT 1 FROM sqlite_master WHERE name=?", (name,)).fetchone() is not None
+
+
+def save_meta(db: sqlite3.Connection, values: dict[str, Any]) -> None:
+    with db:
+        db.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                       [(k, json.dumps(v)) for k, v in values.items()])
+
+
+def load_meta(db: sqlite3.Connection) -> dict[str, Any]:
+    if not has_table(db, "meta"):
+        return {}
+    return {r["key"]: json.loads(r["value"]) for r in db.execute("SELECT key, value FROM meta")}

@@ -16,6 +16,8 @@ import faiss
 import numpy as np
 import torch
 
+from artifier.errors import IndexDamagedError
+from artifier.files import file_sha256
 from artifier.patch_vectors import PATCH, patch_ids, patch_vectors
 from index_build.store import FeatureStore
 
@@ -88,6 +90,27 @@ def fit_pca(sample: np.ndarray, d_out: int, rotate: bool, seed: int = 0) -> fais
     return transform
 
 
+def _quiet_small_sample(index: faiss.Index, n_train: int) -> None:
+    """FAISS prints a warning per k-means run when it has under 39 points per centroid;
+    a small collection always does, and the build says so once instead."""
+    ivf = faiss.extract_index_ivf(index)
+    ivf.cp.min_points_per_centroid = min(39, max(1, n_train // ivf.nlist))
+    inner = faiss.downcast_index(ivf)
+    if hasattr(inner, "pq"):
+        inner.pq.cp.min_points_per_centroid = min(39, max(1, n_train // inner.pq.ksub))
+
+
+def small_sample_note(index: faiss.Index, n_train: int) -> str | None:
+    """One line when the training sample is below FAISS's 39 points per centroid."""
+    ivf = faiss.extract_index_ivf(index)
+    inner = faiss.downcast_index(ivf)
+    centroids = max(ivf.nlist, getattr(getattr(inner, "pq", None), "ksub", 0))
+    if n_train >= 39 * centroids:
+        return None
+    return (f"small training sample: {n_train:,} patches for {centroids} centroids (FAISS "
+            f"suggests {39 * centroids:,}); fine for a small collection")
+
+
 def train_index(factory: str, store: FeatureStore, rows: Sequence[Any], pca_train: int,
                 ivf_train: int) -> faiss.Index:
     """An empty, trained index for `factory`; a leading PCA{R}n is fitted here (see fit_pca)."""
@@ -95,11 +118,15 @@ def train_index(factory: str, store: FeatureStore, rows: Sequence[Any], pca_trai
     pca = _PCA.match(factory)
     if not pca:
         sample = sample_patches(store, rows, ivf_train)
-        return _run_on_gpu(faiss.index_factory(dim, factory), lambda i: i.train(sample))
+        index = faiss.index_factory(dim, factory)
+        _quiet_small_sample(index, len(sample))
+        return _run_on_gpu(index, lambda i: i.train(sample))
     rotate, d_out, rest = pca.group(1) == "R", int(pca.group(2)), pca.group(3)
     transform = fit_pca(sample_patches(store, rows, pca_train), d_out, rotate)
     reduced = sample_patches(store, rows, ivf_train, seed=1, transform=transform.apply)
-    inner = _run_on_gpu(faiss.index_factory(d_out, rest), lambda i: i.train(reduced))
+    inner = faiss.index_factory(d_out, rest)
+    _quiet_small_sample(inner, len(reduced))
+    inner = _run_on_gpu(inner, lambda i: i.train(reduced))
     index = faiss.IndexPreTransform(transform, inner)
     transform.this.disown()
     inner.this.disown()
@@ -113,9 +140,7 @@ def add_artworks(index: faiss.Index, store: FeatureStore, rows: Iterable[Any],
     """Add the patches of `rows` after removing any they already have, so re-adding the
     artworks of a build that died after saving the index leaves no duplicates."""
     rows = list(rows)
-    if rows:
-        old = np.concatenate([patch_ids(r["id"], max_positions) for r in rows])
-        index.remove_ids(faiss.IDSelectorBatch(old))
+    remove_artworks(index, [r["id"] for r in rows], max_positions)
 
     def add_all(target: faiss.Index) -> None:
         vectors, ids, pending = [], [], 0
@@ -133,12 +158,32 @@ def add_artworks(index: faiss.Index, store: FeatureStore, rows: Iterable[Any],
     return _run_on_gpu(index, add_all)
 
 
-def save_index(index: faiss.Index, index_dir: Path, generation: int) -> str:
-    """Write under a new name so the manifest can switch to it in one rename."""
+def remove_artworks(index: faiss.Index, artwork_ids: Sequence[int], max_positions: int) -> None:
+    """Remove every patch the artworks may have in the index."""
+    if len(artwork_ids):
+        old = np.concatenate([patch_ids(i, max_positions) for i in artwork_ids])
+        index.remove_ids(faiss.IDSelectorBatch(old))
+
+
+def save_index(index: faiss.Index, index_dir: Path, generation: int) -> tuple[str, int, str]:
+    """Write under a new name so the manifest can switch to it in one rename; returns the
+    name, size and SHA-256 for `index verify`."""
     name = f"index-{generation:06d}.faiss"
     tmp = index_dir / f".{name}.tmp"
     faiss.write_index(index, str(tmp))
     with open(tmp, "rb+") as handle:
         os.fsync(handle.fileno())
+    size, digest = tmp.stat().st_size, file_sha256(tmp)
     os.replace(tmp, index_dir / name)
-    return name
+    return name, size, digest
+
+
+def read_index(path: Path, mmap: bool = False) -> faiss.Index:
+    """The index at `path`, memory-mapped for queries; IndexDamagedError when unreadable."""
+    flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap else 0
+    try:
+        return faiss.read_index(str(path), flags)
+    except RuntimeError:
+        raise IndexDamagedError(
+            f"{path} is damaged (missing, truncated or not a FAISS index); run `artifier index "
+            f"build ART_DIR --index {path.parent}` to rebuild it") from None

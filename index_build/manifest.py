@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from artifier.errors import IndexMismatchError, IndexMissingError
+from artifier.errors import IndexDamagedError, IndexMismatchError, IndexMissingError
 
 MANIFEST_FILE = "manifest.json"
 FORMAT = 1
@@ -14,11 +14,25 @@ FORMAT = 1
 BINDING = ("backbone", "weights_sha256", "layer", "image_size", "patch_size")
 
 
+def check_index_dir(index_dir: Path) -> None:
+    if index_dir.exists() and not index_dir.is_dir():
+        raise IndexMissingError(f"{index_dir} is not a folder; --index names an index folder")
+
+
 def read_manifest(index_dir: Path) -> dict[str, Any] | None:
+    """The manifest, None when there is none, IndexDamagedError when it is not valid JSON."""
     path = index_dir / MANIFEST_FILE
     if not path.is_file():
         return None
-    return json.loads(path.read_text())
+    try:
+        manifest = json.loads(path.read_text())
+    except (ValueError, OSError) as exc:
+        raise IndexDamagedError(f"{path} is damaged ({exc}); run `artifier index build ART_DIR "
+                                f"--index {index_dir}` to rebuild it from the catalog") from None
+    if not isinstance(manifest, dict):
+        raise IndexDamagedError(f"{path} is damaged (not a JSON object); run `artifier index "
+                                f"build ART_DIR --index {index_dir}` to rebuild it")
+    return manifest
 
 
 def write_manifest(index_dir: Path, manifest: dict[str, Any]) -> None:
@@ -39,12 +53,15 @@ def check_compatible(index_dir: Path, manifest: dict[str, Any], wanted: dict[str
 
 
 def require_index(index_dir: Path) -> dict[str, Any]:
-    """The manifest of a finished index, or IndexMissingError saying how to make one."""
+    """The manifest of a finished index, or an error saying how to make or mend one."""
+    check_index_dir(index_dir)
     manifest = read_manifest(index_dir)
+    repair = f"`artifier index build ART_DIR --index {index_dir}`"
+    if manifest is None and (index_dir / "catalog.sqlite").is_file():
+        raise IndexDamagedError(f"{index_dir / MANIFEST_FILE} is missing; run {repair} to "
+                                "rebuild it from the catalog")
     if manifest is None or not manifest.get("index_file"):
-        raise IndexMissingError(
-            f"no index at {index_dir}; build one with `artifier index build ART_DIR --index "
-            f"{index_dir}`")
+        raise IndexMissingError(f"no index at {index_dir}; build one with {repair}")
     if manifest.get("format") != FORMAT:
         raise IndexMismatchError(f"index {index_dir} has format {manifest.get('format')}, "
                                  f"this Artifier reads format {FORMAT}; rebuild it")

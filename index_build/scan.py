@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from artifier.errors import CollectionError
 from artifier.images import IMAGE_SUFFIXES
 
 METADATA_FILE = "metadata.csv"
@@ -45,8 +46,18 @@ def read_metadata(root: Path) -> dict[str, dict[str, str]]:
     path = root / METADATA_FILE
     if not path.is_file():
         return {}
-    with open(path, newline="", encoding="utf-8") as handle:
-        return {row["file"]: row for row in csv.DictReader(handle) if row.get("file")}
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            if "file" not in (reader.fieldnames or []):
+                raise CollectionError(f"{path}: no 'file' column in the header line; it names "
+                                      "each image (a file name or a path under the folder)")
+            return {row["file"]: row for row in reader if row.get("file")}
+    except UnicodeDecodeError as exc:
+        raise CollectionError(f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at "
+                              f"offset {exc.start}); save it as UTF-8") from None
+    except csv.Error as exc:
+        raise CollectionError(f"{path}: not a readable CSV file ({exc})") from None
 
 
 def scan(root: Path) -> list[Artwork]:

@@ -12,11 +12,15 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from artifier.errors import IndexDamagedError
+from artifier.files import file_sha256
+
 FEATURES_DIR = "features"
 
 
-def write_shard(index_dir: Path, name: str, maps: list[np.ndarray]) -> list[int]:
-    """Write (h, w, C) maps into one shard; returns each map's first row."""
+def write_shard(index_dir: Path, name: str, maps: list[np.ndarray]) -> tuple[list[int], int, str]:
+    """Write (h, w, C) maps into one shard; returns each map's first row, and the file's
+    size and SHA-256 for `index verify`."""
     folder = index_dir / FEATURES_DIR
     folder.mkdir(parents=True, exist_ok=True)
     rows, offset = [], 0
@@ -29,8 +33,18 @@ def write_shard(index_dir: Path, name: str, maps: list[np.ndarray]) -> list[int]
         handle.create_dataset("feats", data=flat, chunks=(min(len(flat), 4096), flat.shape[1]))
     with open(tmp, "rb+") as handle:
         os.fsync(handle.fileno())
+    size, digest = tmp.stat().st_size, file_sha256(tmp)
     os.replace(tmp, folder / name)
-    return rows
+    return rows, size, digest
+
+
+def shard_length(path: Path) -> int:
+    """Rows in a shard; IndexDamagedError when it is missing or unreadable."""
+    try:
+        with h5py.File(path, "r") as handle:
+            return len(handle["feats"])
+    except (OSError, KeyError):
+        raise IndexDamagedError(f"{path} is missing or unreadable") from None
 
 
 class FeatureStore:
@@ -42,11 +56,24 @@ class FeatureStore:
 
     def _dataset(self, shard: str) -> h5py.Dataset:
         if shard not in self._open:
-            self._open[shard] = h5py.File(self.folder / shard, "r")
+            try:
+                self._open[shard] = h5py.File(self.folder / shard, "r")
+            except OSError:
+                raise IndexDamagedError(
+                    f"{self.folder / shard} is missing or unreadable; run `artifier index build "
+                    f"ART_DIR --index {self.folder.parent}` to repair it") from None
         return self._open[shard]["feats"]
 
     def read(self, shard: str, row: int, fh: int, fw: int) -> np.ndarray:
-        return self._dataset(shard)[row:row + fh * fw].reshape(fh, fw, -1)
+        return self._rows(shard, row, row + fh * fw).reshape(fh, fw, -1)
+
+    def _rows(self, shard: str, lo: int, hi: int) -> np.ndarray:
+        rows = self._dataset(shard)[lo:hi]
+        if len(rows) != hi - lo:
+            raise IndexDamagedError(
+                f"{self.folder / shard} is shorter than the catalog says; run `artifier index "
+                f"build ART_DIR --index {self.folder.parent}` to repair it")
+        return rows
 
     def read_many(self, rows: list) -> list[np.ndarray]:
         """Maps of catalog rows (with shard, row, fh, fw), in order. Rows that lie close
@@ -64,7 +91,7 @@ class FeatureStore:
                     r = rows[i]
                     out[i] = self.read(shard, r["row"], r["fh"], r["fw"])
                 continue
-            span = self._dataset(shard)[lo:hi]
+            span = self._rows(shard, lo, hi)
             for i in members:
                 r = rows[i]
                 start = r["row"] - lo

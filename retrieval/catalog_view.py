@@ -10,8 +10,10 @@ import numpy as np
 import torch
 
 from artifier.backbone import Backbone
+from artifier.errors import CollectionError
 from index_build.build import binding
-from index_build.catalog import CATALOG_FILE
+from index_build.catalog import open_catalog
+from index_build.faiss_index import read_index
 from index_build.manifest import check_compatible, require_index
 from index_build.store import FeatureStore
 
@@ -25,8 +27,13 @@ class IndexView:
         self.dir = index_dir
         self.manifest = require_index(index_dir)
         check_compatible(index_dir, self.manifest, binding(backbone, cfg["index"]))
-        self.db = sqlite3.connect(f"file:{index_dir / CATALOG_FILE}?mode=ro", uri=True)
-        self.db.row_factory = sqlite3.Row
+        self.collection = Path(self.manifest["collection"])
+        if not self.collection.is_dir():
+            raise CollectionError(
+                f"the collection of index {index_dir} was at {self.collection}, which is not "
+                f"there now; if it moved, run `artifier index build NEW_PLACE --index "
+                f"{index_dir}` to point the index at it")
+        self.db = open_catalog(index_dir, readonly=True)
         self.store = FeatureStore(index_dir)
         self._faiss: faiss.Index | None = None
 
@@ -34,8 +41,7 @@ class IndexView:
     def faiss(self) -> faiss.Index:
         """Memory-mapped, so opening a 50,000-artwork index reads only what a search touches."""
         if self._faiss is None:
-            path = str(self.dir / self.manifest["index_file"])
-            self._faiss = faiss.read_index(path, faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
+            self._faiss = read_index(self.dir / self.manifest["index_file"], mmap=True)
         return self._faiss
 
     def rows(self, ids: Iterable[int] | None = None) -> list[sqlite3.Row]:
@@ -44,7 +50,8 @@ class IndexView:
                                    "ORDER BY shard, row").fetchall()
         ids = [int(i) for i in ids]
         found = {r["id"]: r for r in self.db.execute(
-            f"SELECT {ROW_COLUMNS} FROM artworks WHERE id IN ({','.join('?' * len(ids))})", ids)}
+            f"SELECT {ROW_COLUMNS} FROM artworks WHERE state='done' "
+            f"AND id IN ({','.join('?' * len(ids))})", ids)}
         return [found[i] for i in ids if i in found]
 
     def batches(self, rows: list[sqlite3.Row], size: int,
@@ -59,8 +66,11 @@ class IndexView:
                 maps = np.stack(self.store.read_many(chunk))
                 yield chunk, torch.from_numpy(maps).to(device).permute(0, 3, 1, 2)
 
+    def count(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM artworks WHERE state='done'").fetchone()[0]
+
     def artwork_path(self, row: sqlite3.Row) -> Path:
-        return Path(self.manifest["collection"]) / row["path"]
+        return self.collection / row["path"]
 
     def close(self) -> None:
         self.store.close()

@@ -37,10 +37,12 @@ class Retrieval:
     matches: list[Match]
     photo_patches: int
     timings: dict[str, float] = field(default_factory=dict)
+    # Matches skipped because their file left the collection since the last build.
+    gone: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {"matches": [asdict(m) for m in self.matches], "photo_patches": self.photo_patches,
-                "timings_s": self.timings}
+                "timings_s": self.timings, "gone": self.gone}
 
 
 def photo_features(photo: Path, backbone: Backbone, view: IndexView, device: torch.device,
@@ -85,12 +87,24 @@ def approximate_scores(ids: np.ndarray, distances: np.ndarray) -> tuple[np.ndarr
     return artworks, floor.sum() + np.bincount(inverse, weights=gain[first])
 
 
-def _matches(view: IndexView, scores: dict[int, float], top: int) -> list[Match]:
-    best = sorted(scores.items(), key=lambda kv: -kv[1])[:top]
-    rows = {r["id"]: r for r in view.rows([i for i, _ in best])}
-    return [Match(rank, round(score, 4), rows[i]["artist"], rows[i]["title"], rows[i]["style"],
-                  rows[i]["year"], str(view.artwork_path(rows[i])), i)
-            for rank, (i, score) in enumerate(best, start=1)]
+def _ranked(view: IndexView, rows: list, scores: dict[int, float], top: int, n_patches: int,
+            timings: dict[str, float]) -> Retrieval:
+    """The best `top` of the scored rows, skipping artworks whose file is gone since the
+    last build."""
+    by_id = {r["id"]: r for r in rows}
+    matches: list[Match] = []
+    gone = 0
+    for i, score in sorted(scores.items(), key=lambda kv: -kv[1]):
+        row = by_id[i]
+        path = view.artwork_path(row)
+        if not path.is_file():
+            gone += 1
+            continue
+        matches.append(Match(len(matches) + 1, round(score, 4), row["artist"], row["title"],
+                             row["style"], row["year"], str(path), i))
+        if len(matches) == top:
+            break
+    return Retrieval(matches, n_patches, timings, gone)
 
 
 def search(view: IndexView, photo: torch.Tensor, top: int, exact: bool, cfg: dict[str, Any],
@@ -101,9 +115,10 @@ def search(view: IndexView, photo: torch.Tensor, top: int, exact: bool, cfg: dic
     n_patches = (photo.shape[1] - 2) * (photo.shape[2] - 2)
     if exact:
         start = time.perf_counter()
-        scores = exact_scores(view, photo, view.rows(), rcfg["exact_batch"], device)
+        rows = view.rows()
+        scores = exact_scores(view, photo, rows, rcfg["exact_batch"], device)
         timings["exact"] = time.perf_counter() - start
-        return Retrieval(_matches(view, scores, top), n_patches, timings)
+        return _ranked(view, rows, scores, top, n_patches, timings)
     start = time.perf_counter()
     index = view.faiss
     faiss.extract_index_ivf(index).nprobe = rcfg["nprobe"]
@@ -112,12 +127,16 @@ def search(view: IndexView, photo: torch.Tensor, top: int, exact: bool, cfg: dic
     timings["faiss_search"] = time.perf_counter() - start
     start = time.perf_counter()
     artworks, approx = approximate_scores(ids, distances)
-    shortlist = artworks[np.argsort(-approx)[:max(top, rcfg["shortlist"])]]
+    wanted = max(top, rcfg["shortlist"])
+    # Artworks no hit reached share one upper bound; when the hits cannot fill the
+    # shortlist, every artwork is scored, so each one stays rankable.
+    rows = (view.rows() if len(artworks) < wanted or wanted >= view.count()
+            else view.rows(artworks[np.argsort(-approx)[:wanted]]))
     timings["aggregate"] = time.perf_counter() - start
     start = time.perf_counter()
-    scores = exact_scores(view, photo, view.rows(shortlist), rcfg["exact_batch"], device)
+    scores = exact_scores(view, photo, rows, rcfg["exact_batch"], device)
     timings["rerank"] = time.perf_counter() - start
-    return Retrieval(_matches(view, scores, top), n_patches, timings)
+    return _ranked(view, rows, scores, top, n_patches, timings)
 
 
 def retrieve(photo: Path, index_dir: Path, top: int, exact: bool, cfg: dict[str, Any]
@@ -144,6 +163,6 @@ def best_match(photo: Path, index_dir: Path, pick: int, cfg: dict[str, Any]) -> 
         raise ConfigError("--pick must be at least 1")
     matches = retrieve(photo, index_dir, pick, False, cfg).matches
     if len(matches) < pick:
-        raise ConfigError(f"--pick {pick}: the index holds only {len(matches)} matches")
+        raise ConfigError(f"--pick {pick}: the index holds only {len(matches)} artworks")
     m = matches[pick - 1]
     return Path(m.path), f"{m.artist}, {m.title}" if m.artist else m.title

@@ -89,7 +89,8 @@ def test_metadata_from_wikiart_layout_and_file_names(tmp_path, art_dir):
 def test_build_reports_bad_files_and_indexes_the_rest(collection, tmp_path, cfg, backbone):
     index_dir = tmp_path / "index"
     report = build_index(collection, index_dir, cfg, backbone, "cpu")
-    assert report.counts == {"pending": 0, "done": SUBSET, "failed": 2, "indexed": SUBSET}
+    assert report.counts == {"pending": 0, "done": SUBSET, "failed": 2, "missing": 0,
+                             "indexed": SUBSET}
     failed = dict(report.failures)
     assert "not an image" in failed["readme.jpg"]
     assert "truncated" in failed["cut.jpg"]
