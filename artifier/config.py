@@ -18,6 +18,8 @@ def _read(path: Path) -> dict[str, Any]:
             _cache[path] = tomllib.loads(path.read_text())
         except FileNotFoundError:
             raise ConfigError(f"config file not found: {path}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"config file {path} cannot be read: {exc}") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
     return _cache[path]
@@ -43,19 +45,66 @@ def apply_override(cfg: dict[str, Any], override: str) -> None:
         node = node[part]
     if parts[-1] not in node:
         raise ConfigError(f"unknown config key {key.strip()!r}")
-    value = _parse_value(raw.strip())
-    old = node[parts[-1]]
+    node[parts[-1]] = _typed(key.strip(), node[parts[-1]], _parse_value(raw.strip()))
+
+
+def _typed(name: str, old: Any, value: Any) -> Any:
+    """`value` if it has the default's type (an int stands for a float)."""
     if isinstance(old, float) and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     if type(value) is not type(old):
-        raise ConfigError(
-            f"{key.strip()} must be {type(old).__name__}, got {raw.strip()!r}")
-    node[parts[-1]] = value
+        raise ConfigError(f"{name} must be {type(old).__name__}, got {value!r}")
+    return value
+
+
+# Sections whose keys are the user's to add (a schedule of one's own).
+OPEN_SECTIONS = {"transfer.schedules"}
+# Lower bounds of numeric settings a user may set out of range; each must hold for the
+# code to work at all (a 0 would divide, loop forever or ask FAISS for nothing).
+MINIMUM = {
+    "images.max_pixels": 1, "transfer.size": 1, "transfer.learning_rate": 1e-9,
+    "transfer.content_weight": 0, "transfer.style_weight": 0, "transfer.hist_weight": 0,
+    "transfer.tv_weight": 0, "index.image_size": 48, "index.pca_train": 1,
+    "index.ivf_train_per_list": 1, "index.ivf_train_max": 1, "index.shard_size": 1,
+    "index.batch_size": 1, "index.workers": 0, "retrieval.k": 1, "retrieval.nprobe": 1,
+    "retrieval.shortlist": 1, "retrieval.exact_batch": 1,
+}
+
+
+def _merge(defaults: dict[str, Any], given: dict[str, Any], where: str = "") -> dict[str, Any]:
+    """`given` over `defaults`: a key the file leaves out keeps its default, and a key the
+    defaults do not know is an error (a typo would otherwise be silently ignored)."""
+    merged = copy.deepcopy(defaults)
+    for key, value in given.items():
+        name = f"{where}{key}"
+        if key not in defaults:
+            if where.rstrip(".") not in OPEN_SECTIONS:
+                raise ConfigError(f"unknown config key {name!r}")
+            merged[key] = value
+        elif isinstance(defaults[key], dict):
+            if not isinstance(value, dict):
+                raise ConfigError(f"config key {name!r} must be a section")
+            merged[key] = _merge(defaults[key], value, f"{name}.")
+        else:
+            merged[key] = _typed(name, defaults[key], value)
+    return merged
+
+
+def _check_ranges(cfg: dict[str, Any]) -> None:
+    for name, low in MINIMUM.items():
+        section, key = name.split(".")
+        value = cfg[section][key]
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or value < low:
+            raise ConfigError(f"{name} must be a number of at least {low}, got {value!r}")
 
 
 def load_config(path: Path | None = None, overrides: list[str] | None = None) -> dict[str, Any]:
-    """The configuration as a fresh dict; the file itself is parsed only once per process."""
-    cfg = copy.deepcopy(_read(Path(path) if path else DEFAULT_PATH))
+    """The configuration as a fresh dict: the default file, a user's file over it, then
+    the overrides. Each file is parsed only once per process."""
+    cfg = copy.deepcopy(_read(DEFAULT_PATH))
+    if path:
+        cfg = _merge(cfg, _read(Path(path)))
     for override in overrides or []:
         apply_override(cfg, override)
+    _check_ranges(cfg)
     return cfg

@@ -4,9 +4,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Optional
 
-from artifier.images import load_image, save_png, to_pil
+from artifier.device import pick_device
+from artifier.images import check_output, load_image, save_png, to_pil
 from artifier.progress import progress_bar
 from artifier.session import backbone_from_config
+from transfer.budget import check_memory
 from transfer.engine import check_settings, paint, resolve_schedule
 from transfer.triptych import triptych as make_triptych
 
@@ -15,7 +17,11 @@ def run_transfer(photo: Path, style: Optional[Path], output: Optional[Path], tri
                  cfg: dict[str, Any], index: Path, pick: int, mask: Optional[Path] = None) -> Path:
     """Paint `photo` and write a PNG whose text chunks hold the settings used."""
     max_pixels = cfg["images"]["max_pixels"]
+    tcfg = cfg["transfer"]
+    if output:
+        check_output(output)
     photo_img = load_image(photo, max_pixels)
+    check_memory(photo_img, tcfg["size"], pick_device(cfg["backbone"]["device"]))
     mask_img = load_image(mask, max_pixels) if mask else None
     if style is None:
         from retrieval.search import best_match  # FAISS is loaded only when retrieval is used
@@ -24,8 +30,8 @@ def run_transfer(photo: Path, style: Optional[Path], output: Optional[Path], tri
     else:
         style_name = style.stem
     painting_img = load_image(style, max_pixels)
-    tcfg = cfg["transfer"]
     check_settings(photo_img, painting_img, tcfg)
+    output = check_output(output or Path("out") / f"{photo.stem}-{style.stem}.png")
     backbone, device = backbone_from_config(cfg)
     schedule, _, iterations = resolve_schedule(tcfg, device)
     with progress_bar("it") as bar:
@@ -36,7 +42,6 @@ def run_transfer(photo: Path, style: Optional[Path], output: Optional[Path], tri
             bar.update(task, completed=step, status=shown)
 
         result = to_pil(paint(photo_img, painting_img, backbone, tcfg, device, on_step, mask_img))
-    output = output or Path("out") / f"{photo.stem}-{style.stem}.png"
     image = (make_triptych(photo_img, painting_img, result, ("photo", style_name, "Artifier"))
              if triptych else result)
     settings = {"artifier": {"photo": str(photo), "style": str(style),
