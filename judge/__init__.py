@@ -1,0 +1,1 @@
+"""An independent judge of results: an ImageNet network the optimisation never sees."""
