@@ -54,6 +54,12 @@ def transfer(
     pick: Annotated[int, typer.Option(help="Use the N-th retrieved match (1 = best).")] = 1,
     mask: Annotated[Optional[Path], typer.Option(
         help="Paint only where this image is white; the rest keeps the photo.")] = None,
+    strength: Annotated[Optional[float], typer.Option(
+        help="How much of the painting goes in: 0 keeps the photo, 1 paints hardest "
+             "(default 0.5).")] = None,
+    preserve_colour: Annotated[Optional[bool], typer.Option(
+        "--preserve-colour/--painting-colour",
+        help="Keep the photo's colours and take only light and strokes from the painting.")] = None,
     device: Device = None, backbone: Backbone = None, weights: Weights = None,
     config: ConfigPath = None, sets: Sets = None,
 ) -> None:
@@ -62,6 +68,7 @@ def transfer(
 
     cfg = _config(config, sets, **{
         "transfer.size": size, "transfer.schedule": schedule, "transfer.seed": seed,
+        "transfer.preserve_colour": preserve_colour, "transfer.strength": strength,
         "backbone.device": device, "backbone.name": backbone,
         "backbone.weights": str(weights) if weights else None})
     path = run_transfer(photo, style, output, triptych, cfg, index, pick, mask)

@@ -59,15 +59,21 @@ def _typed(name: str, old: Any, value: Any) -> Any:
 
 # Sections whose keys are the user's to add (a schedule of one's own).
 OPEN_SECTIONS = {"transfer.schedules"}
-# Lower bounds of numeric settings a user may set out of range; each must hold for the
-# code to work at all (a 0 would divide, loop forever or ask FAISS for nothing).
-MINIMUM = {
-    "images.max_pixels": 1, "transfer.size": 1, "transfer.learning_rate": 1e-9,
-    "transfer.content_weight": 0, "transfer.style_weight": 0, "transfer.hist_weight": 0,
-    "transfer.tv_weight": 0, "index.image_size": 48, "index.pca_train": 1,
-    "index.ivf_train_per_list": 1, "index.ivf_train_max": 1, "index.shard_size": 1,
-    "index.batch_size": 1, "index.workers": 0, "retrieval.k": 1, "retrieval.nprobe": 1,
-    "retrieval.shortlist": 1, "retrieval.exact_batch": 1,
+# Bounds of numeric settings a user may set out of range; each must hold for the code to
+# work at all (a 0 would divide, loop forever or ask FAISS for nothing). None: no upper bound.
+BOUNDS = {
+    "images.max_pixels": (1, None), "transfer.size": (1, None),
+    "transfer.learning_rate": (1e-9, None), "transfer.content_weight": (0, None),
+    "transfer.style_weight": (0, None), "transfer.hist_weight": (0, None),
+    "transfer.tv_weight": (0, None),
+    "transfer.colour_weight": (0, None), "transfer.painting_share": (0, 1),
+    "transfer.strength": (0, 1),
+    "transfer.border_pad": (0, 64),
+    "index.image_size": (48, None), "index.pca_train": (1, None),
+    "index.ivf_train_per_list": (1, None), "index.ivf_train_max": (1, None),
+    "index.shard_size": (1, None), "index.batch_size": (1, None), "index.workers": (0, None),
+    "retrieval.k": (1, None), "retrieval.nprobe": (1, None), "retrieval.shortlist": (1, None),
+    "retrieval.exact_batch": (1, None),
 }
 
 
@@ -91,11 +97,12 @@ def _merge(defaults: dict[str, Any], given: dict[str, Any], where: str = "") -> 
 
 
 def _check_ranges(cfg: dict[str, Any]) -> None:
-    for name, low in MINIMUM.items():
+    for name, (low, high) in BOUNDS.items():
         section, key = name.split(".")
         value = cfg[section][key]
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or value < low:
-            raise ConfigError(f"{name} must be a number of at least {low}, got {value!r}")
+        if value < low or (high is not None and value > high):
+            wanted = f"at least {low}" if high is None else f"between {low} and {high}"
+            raise ConfigError(f"{name} must be {wanted}, got {value!r}")
 
 
 def load_config(path: Path | None = None, overrides: list[str] | None = None) -> dict[str, Any]:

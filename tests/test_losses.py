@@ -7,7 +7,7 @@ from transfer import losses
 from transfer.collage import matched_collage
 from transfer.engine import compute_targets, loss_terms, optimise, working_pair
 
-TERMS = ("content", "style", "hist", "tv")
+TERMS = ("content", "style", "hist", "colour", "tv")
 
 
 @pytest.fixture(scope="module")
@@ -52,3 +52,11 @@ def test_histogram_target_has_the_painting_values_in_the_output_order():
 def test_gram_is_averaged_over_positions():
     feats = torch.ones(1, 2, 3, 3)
     assert torch.allclose(losses.gram(feats), torch.ones(2, 2))
+
+
+def test_resample_sorted_keeps_the_distribution_at_another_size():
+    feats = torch.tensor([[[5.0, 1.0], [3.0, 2.0]]])  # one channel, values 1, 2, 3, 5
+    assert losses.resample_sorted(feats, 4).tolist() == [[1.0, 2.0, 3.0, 5.0]]
+    seven = losses.resample_sorted(feats, 7)[0]
+    assert seven[0] == 1.0 and seven[-1] == 5.0 and seven[3] == 2.5
+    assert bool((seven[1:] >= seven[:-1]).all())

@@ -9,9 +9,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-_TO_YCC = torch.tensor([[0.299, 0.587, 0.114],
-                        [-0.168736, -0.331264, 0.5],
-                        [0.5, -0.418688, -0.081312]])
+from transfer.colour import rgb_to_ycc, ycc_to_rgb
 
 
 def _box(x: torch.Tensor, radius: int) -> torch.Tensor:
@@ -30,9 +28,7 @@ def guided_filter(guide: torch.Tensor, src: torch.Tensor, radius: int, eps: floa
 
 def denoise_chroma(rgb: torch.Tensor, radius: int = 4, eps: float = 1e-3) -> torch.Tensor:
     """(1, 3, H, W) RGB in [0, 1] with its chroma guided-filtered by its luma."""
-    to_ycc = _TO_YCC.to(rgb)
-    ycc = torch.einsum("ij,bjhw->bihw", to_ycc, rgb)
+    ycc = rgb_to_ycc(rgb)
     luma = ycc[:, :1]
     chroma = guided_filter(luma.expand(-1, 2, -1, -1), ycc[:, 1:], radius, eps)
-    out = torch.einsum("ij,bjhw->bihw", torch.linalg.inv(to_ycc), torch.cat((luma, chroma), 1))
-    return out.clamp(0, 1)
+    return ycc_to_rgb(torch.cat((luma, chroma), 1))

@@ -14,8 +14,10 @@ from artifier.errors import ConfigError
 from artifier.images import fit_long_side, to_tensor
 from transfer import losses
 from transfer.collage import matched_collage
+from transfer.colour import keep_photo_colour
 from transfer.denoise import denoise_chroma
 from transfer.matching import carry_down, gather, match_positions
+from transfer.strength import start_image, with_strength
 
 Progress = Callable[[int, int, dict[str, float]], None]
 BLOCK = 16  # every working size is a multiple of the deepest stride used
@@ -28,6 +30,8 @@ class Targets:
     content: torch.Tensor
     grams: dict[str, torch.Tensor]
     sorted_hist: dict[str, torch.Tensor]
+    # The painting's colours, sorted per RGB channel, one value per (masked) photo pixel.
+    sorted_pixels: torch.Tensor
     # Per layer, the flat positions under the mask; style statistics are taken there only.
     inside: dict[str, torch.Tensor | None]
 
@@ -45,6 +49,21 @@ def _inside(mask: torch.Tensor | None, size: tuple[int, int]) -> torch.Tensor | 
     if inside.numel() == 0:
         raise ConfigError("the mask is too small to paint at this size; make it larger")
     return inside
+
+
+def features(backbone: Backbone, image: torch.Tensor, layers: set[str],
+             pad: int) -> dict[str, torch.Tensor]:
+    """Features of `image` reflect-padded by `pad` px, cropped back to the image: with
+    VGG's own zero padding the border looks like an edge, and the optimisation paints
+    dark lines along it. `pad` is a multiple of every layer's stride."""
+    if pad == 0:
+        return backbone(image, layers)
+    feats = backbone(F.pad(image, (pad,) * 4, mode="reflect"), layers)
+    out = {}
+    for layer, f in feats.items():
+        cut = pad // stride_of(layer)
+        out[layer] = f[..., cut:f.shape[-2] - cut, cut:f.shape[-1] - cut]
+    return out
 
 
 def resolve_schedule(cfg: dict[str, Any], device: torch.device) -> tuple[str, list[float], list[int]]:
@@ -66,28 +85,38 @@ def compute_targets(backbone: Backbone, photo: torch.Tensor, painting: torch.Ten
     style_layers, hist_layers = cfg["style_layers"], cfg["hist_layers"]
     layers = {cfg["content_layer"], *style_layers, *hist_layers}
     with torch.no_grad():
-        photo_feats = backbone(photo, layers)
-        painting_feats = backbone(painting, layers)
+        photo_feats = features(backbone, photo, layers, cfg["border_pad"])
+        painting_feats = features(backbone, painting, layers, cfg["border_pad"])
     match_layer = style_layers[0]
     positions = match_positions(photo_feats[match_layer][0], painting_feats[match_layer][0])
     grams, sorted_hist, inside = {}, {}, {}
+    share = cfg["painting_share"]
     for layer in set(style_layers) | set(hist_layers):
         factor = stride_of(match_layer) // stride_of(layer)
-        matched = gather(painting_feats[layer][0], carry_down(positions, factor))
+        whole = painting_feats[layer][0]
+        matched = gather(whole, carry_down(positions, factor))
         inside[layer] = _inside(mask, matched.shape[1:])
         matched = _masked(matched, inside[layer])
         if layer in style_layers:
-            grams[layer] = losses.gram(matched)
+            grams[layer] = (1 - share) * losses.gram(matched) + share * losses.gram(whole)
         if layer in hist_layers:
-            sorted_hist[layer] = matched.flatten(1).sort(dim=1).values
-    return Targets(photo_feats[cfg["content_layer"]].detach(), grams, sorted_hist, inside)
+            ranked = matched.flatten(1).sort(dim=1).values
+            sorted_hist[layer] = ((1 - share) * ranked
+                                  + share * losses.resample_sorted(whole, ranked.shape[1]))
+    inside["pixels"] = _inside(mask, photo.shape[2:])
+    pixels = _masked(gather(painting[0], carry_down(positions, stride_of(match_layer))),
+                     inside["pixels"]).flatten(1).sort(dim=1).values
+    sorted_pixels = ((1 - share) * pixels
+                     + share * losses.resample_sorted(painting[0], pixels.shape[1]))
+    return Targets(photo_feats[cfg["content_layer"]].detach(), grams, sorted_hist,
+                   sorted_pixels, inside)
 
 
 def loss_terms(backbone: Backbone, image: torch.Tensor, targets: Targets,
                cfg: dict[str, Any]) -> dict[str, torch.Tensor]:
     """Each weighted term of the objective, by name."""
     layers = {cfg["content_layer"], *cfg["style_layers"], *cfg["hist_layers"]}
-    feats = backbone(image, layers)
+    feats = features(backbone, image, layers, cfg["border_pad"])
     style = sum(weight * losses.style_loss(_masked(feats[layer], targets.inside[layer]),
                                            targets.grams[layer])
                 for layer, weight in zip(cfg["style_layers"], cfg["style_layer_weights"]))
@@ -99,6 +128,8 @@ def loss_terms(backbone: Backbone, image: torch.Tensor, targets: Targets,
                                                               targets.content),
         "style": cfg["style_weight"] * style,
         "hist": cfg["hist_weight"] * hist,
+        "colour": cfg["colour_weight"] * losses.histogram_loss(
+            _masked(image, targets.inside["pixels"]), targets.sorted_pixels),
         "tv": cfg["tv_weight"] * losses.tv_loss(image),
     }
 
@@ -141,6 +172,10 @@ def _check_layers(cfg: dict[str, Any]) -> None:
     deepest = stride_of(style[0])
     if any(stride_of(layer) > deepest for layer in [*style, *cfg["hist_layers"]]):
         raise ConfigError("the first style layer is the match layer and must be the deepest")
+    stride = max(stride_of(layer) for layer in [*style, *cfg["hist_layers"], cfg["content_layer"]])
+    if cfg["border_pad"] % stride:
+        raise ConfigError(f"transfer.border_pad must be a multiple of {stride}, the deepest "
+                          "stride of the loss layers")
 
 
 def check_settings(photo: Image.Image, painting: Image.Image, cfg: dict[str, Any]) -> int:
@@ -167,20 +202,24 @@ def feather(mask: torch.Tensor, radius: int) -> torch.Tensor:
 
 def paint(photo: Image.Image, painting: Image.Image, backbone: Backbone, cfg: dict[str, Any],
           device: torch.device, progress: Progress | None = None,
-          mask: Image.Image | None = None) -> torch.Tensor:
+          mask: Image.Image | None = None, collage: Callable = matched_collage) -> torch.Tensor:
     """The photo painted with the painting's pieces, (1, 3, H, W) in [0, 1].
 
     With a mask, only its white part is painted: style statistics are taken there, the
-    rest keeps the photo, and the border is feathered.
+    rest keeps the photo, and the border is feathered. `collage` makes the start (the
+    quality benchmark swaps in the original's hard-pasted one).
     """
     floor = check_settings(photo, painting, cfg)
+    cfg = with_strength(cfg)
     _, scales, iterations = resolve_schedule(cfg, device)
     torch.manual_seed(cfg["seed"])
     size = cfg["size"]
     photo_full, painting_full = working_pair(photo, painting, size, device)
+    if cfg["strength"] == 0:
+        return photo_full
     full_mask = mask_tensor(mask, photo_full) if mask is not None else None
-    image = matched_collage(photo_full, painting_full, backbone, cfg["collage_layer"],
-                            stride_of(cfg["collage_layer"]))
+    image = start_image(collage(photo_full, painting_full, backbone, cfg["collage_layer"],
+                                stride_of(cfg["collage_layer"])), photo_full, cfg["strength"])
     if full_mask is not None:
         image = full_mask * image + (1 - full_mask) * photo_full
     total_steps, step = sum(iterations), 0
@@ -204,6 +243,8 @@ def paint(photo: Image.Image, painting: Image.Image, backbone: Backbone, cfg: di
                               align_corners=False).clamp(0, 1)
     if cfg["chroma_denoise"]:
         image = denoise_chroma(image)
+    if cfg["preserve_colour"]:
+        image = keep_photo_colour(image, photo_full)
     if full_mask is not None:
         soft = feather(full_mask, max(2, size // 128))
         image = soft * image + (1 - soft) * photo_full

@@ -32,6 +32,15 @@ def histogram_target(feats: torch.Tensor, sorted_target: torch.Tensor) -> torch.
     return remapped.view_as(feats)
 
 
+def resample_sorted(feats: torch.Tensor, n: int) -> torch.Tensor:
+    """Each channel's sorted values of a (C, H, W) map at `n` evenly spaced ranks: the
+    same distribution, sized to pair rank by rank with a map of `n` positions."""
+    ranked = feats.reshape(feats.shape[-3], -1).sort(dim=1).values
+    if ranked.shape[1] == n:
+        return ranked
+    return F.interpolate(ranked[None], size=n, mode="linear", align_corners=True)[0]
+
+
 def histogram_loss(feats: torch.Tensor, sorted_target: torch.Tensor) -> torch.Tensor:
     """Pull each channel's histogram towards the painting's (Risser et al. 2017)."""
     return F.mse_loss(feats, histogram_target(feats, sorted_target))
