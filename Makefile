@@ -39,6 +39,7 @@ gallery: install
 	$(BIN)/python bench/gallery.py --out gallery
 
 bench: index
+	$(BIN)/python bench/quality.py
 	$(BIN)/python bench/transfer_speed.py
 	$(BIN)/python bench/index_bench.py
 	$(BIN)/python bench/recall.py --index indexes/art

@@ -1,0 +1,147 @@
+"""Quality benchmark: how much of the painting and of the photo a result keeps, by a judge.
+
+    python bench/quality.py [--size 512] [--pairs 12] [--rows a,b,c] [--out bench/results/quality]
+
+The judge is EfficientNet-Lite0 (ImageNet), a network the optimisation never sees
+(`judge/`). Every row paints the same fixed photo/painting pairs; the script prints a
+per-pair table for each metric and the medians side by side, and saves a triptych per
+pair and row to look at. Lower is closer on every metric; grid near 1 means no block grid.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from statistics import median
+from typing import Any, Callable
+
+import torch
+import torch.nn.functional as F
+
+from artifier.backbone import load_backbone
+from artifier.config import load_config
+from artifier.images import load_image, save_png, to_pil
+from judge.metrics import judge_all
+from judge.network import load_judge
+from transfer.collage import matched_collage
+from transfer.engine import paint
+from transfer.matching import match_positions
+from transfer.triptych import triptych
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "data"
+# (photo, painting): portrait, animals, landscape, city, interior, objects; paintings of
+# eleven styles, flat (cut-outs, Ukiyo-e, Cubism) and busy (Starry Night, Pointillism).
+PAIRS = [
+    ("astronaut.jpg", "vincent-van-gogh_the-starry-night-1889.jpg"),  # Post-Impressionism
+    ("chelsea-cat.jpg", "edvard-munch_the-scream-1893.jpg"),  # Expressionism
+    ("kodak-kodim23.jpg", "henri-matisse_the-maritime-wildlife-1950.jpg"),  # cut-out, flat
+    ("kodak-kodim13.jpg", "katsushika-hokusai_the-great-wave-off-kanagawa-1831.jpg"),
+    ("kodak-kodim08.jpg", "piet-mondrian_composition-cubist-period.jpg"),  # Cubism
+    ("coffee.jpg", "georges-seurat_oil-sketch-for-a-sunday-on-la-grande-jatte-1884.jpg"),
+    ("library-of-congress-ceiling.jpg", "ludovico-carracci_the-vision-of-saint-francis-1602.jpg"),
+    ("kodak-kodim22.jpg", "andre-derain_boats-at-collioure-1905.jpg"),  # Fauvism
+    ("kodak-kodim03.jpg", "claude-monet_the-beach-at-sainte-adresse-1867.jpg"),  # Impressionism
+    ("washington-monument-cherry-blossoms.jpg",
+     "giovanni-domenico-ferretti-da-imola_sketch-for-a-ceiling-fresco-1740.jpg"),  # Rococo
+    ("kodak-kodim06.jpg", "henri-rousseau_alleyway-in-the-park-of-saint-cloud-1908.jpg"),
+    ("kodak-kodim17.jpg", "jean-francois-millet_the-woodchopper-1858.jpg"),  # Realism
+]
+METRICS = ("content", "style", "colour", "grid")
+
+
+def hard_collage(photo: torch.Tensor, painting: torch.Tensor, backbone, layer: str,
+                 stride: int) -> torch.Tensor:
+    """The original's start: each matched painting block pasted whole, edges and all."""
+    with torch.no_grad():
+        positions = match_positions(backbone(photo, [layer])[layer][0],
+                                    backbone(painting, [layer])[layer][0])
+    blocks = F.unfold(painting, stride, stride=stride)
+    index = (positions[..., 0] * (painting.shape[3] // stride) + positions[..., 1]).flatten()
+    h, w = positions.shape[:2]
+    return F.fold(blocks[:, :, index], (h * stride, w * stride), stride, stride=stride)
+
+
+BEFORE = ["transfer.painting_share=0.0", "transfer.border_pad=0", "transfer.colour_weight=0.0"]
+# name: (what it is, config overrides, collage)
+ROWS: dict[str, tuple[str, list[str], Callable]] = {
+    "a": ("original recipe: hard 16-px collage, matched Gram, content, TV, Adam",
+          [*BEFORE, "transfer.hist_weight=0", "transfer.chroma_denoise=false"], hard_collage),
+    "b": ("defaults before the quality work", BEFORE, matched_collage),
+    "c": ("today's defaults", [], matched_collage),
+    "c-matched": ("c, style and histogram targets from matched features only",
+                  ["transfer.painting_share=0.0"], matched_collage),
+    "c-no-colour": ("c without the pixel colour histogram", ["transfer.colour_weight=0.0"],
+                    matched_collage),
+    "c-zero-pad": ("c with VGG's zero padding at the border", ["transfer.border_pad=0"],
+                   matched_collage),
+    "c-no-denoise": ("c without chroma denoising", ["transfer.chroma_denoise=false"],
+                     matched_collage),
+}
+
+
+def run_row(name: str, pairs: list[tuple[str, str]], size: int, schedule: str, out: Path,
+            backbone, judge) -> list[dict[str, Any]]:
+    what, overrides, collage = ROWS[name]
+    cfg = load_config(overrides=[f"transfer.size={size}", f'transfer.schedule="{schedule}"',
+                                 *overrides])
+    rows = []
+    for photo_name, art_name in pairs:
+        photo = load_image(SHARED / "photos" / photo_name)
+        painting = load_image(SHARED / "art" / art_name)
+        start = time.perf_counter()
+        result = to_pil(paint(photo, painting, backbone, cfg["transfer"], torch.device("cpu"),
+                              collage=collage))
+        seconds = time.perf_counter() - start
+        scores = judge_all(judge, result, photo, painting)
+        save_png(triptych(photo, painting, result, ("photo", art_name[:40], f"row {name}")),
+                 out / f"{Path(photo_name).stem}-{name}.png")
+        rows.append({"pair": photo_name, **scores, "seconds": seconds})
+        print(f"  {name} {photo_name:42s} " + " ".join(f"{k} {scores[k]:.3f}" for k in METRICS)
+              + f" ({seconds:.0f} s)", flush=True)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=512)
+    parser.add_argument("--pairs", type=int, default=len(PAIRS))
+    parser.add_argument("--rows", default=",".join(ROWS))
+    parser.add_argument("--schedule", default="fast")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "quality")
+    args = parser.parse_args()
+    names = args.rows.split(",")
+    unknown = [n for n in names if n not in ROWS]
+    if unknown:
+        raise SystemExit(f"unknown rows {unknown}; known: {', '.join(ROWS)}")
+    backbone, judge = load_backbone("vgg19-caffe"), load_judge()
+    results = {}
+    for name in names:
+        print(f"row {name}: {ROWS[name][0]}", flush=True)
+        results[name] = run_row(name, PAIRS[:args.pairs], args.size, args.schedule, args.out,
+                                backbone, judge)
+        (args.out / "quality.json").write_text(json.dumps(results, indent=2))
+        print_table(results, args)
+
+
+def print_table(results: dict[str, list[dict[str, Any]]], args: argparse.Namespace) -> None:
+    """Medians per row, with ratios to row b where it ran; printed after every row."""
+    print(f"\nmedians over {args.pairs} pairs at {args.size} px, {args.schedule} schedule "
+          "(lower is closer; ratio to row b)")
+    base = results.get("b")
+    print(f"| row | {' | '.join(METRICS)} | s per image | what |\n|---|" + "---|" * 6)
+    for name, rows in results.items():
+        cells = []
+        for k in METRICS:
+            value = median(r[k] for r in rows)
+            ratio = (f" ({value / median(r[k] for r in base):.2f}x)" if base and k != "grid"
+                     else "")
+            cells.append(f"{value:.3f}{ratio}")
+        seconds = median(r["seconds"] for r in rows)
+        print(f"| {name} | {' | '.join(cells)} | {seconds:.0f} | {ROWS[name][0]} |", flush=True)
+    print(flush=True)
+
+
+if __name__ == "__main__":
+    main()
