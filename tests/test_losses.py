@@ -5,7 +5,8 @@ from artifier.config import load_config
 from artifier.images import load_image
 from transfer import losses
 from transfer.collage import matched_collage
-from transfer.engine import compute_targets, loss_terms, optimise, working_pair
+from transfer.engine import loss_terms, optimise, working_pair
+from transfer.targets import compute_targets
 
 TERMS = ("content", "style", "hist", "colour", "tv")
 

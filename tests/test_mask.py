@@ -5,7 +5,8 @@ from PIL import Image
 from artifier.config import load_config
 from artifier.errors import ConfigError
 from artifier.images import load_image
-from transfer.engine import compute_targets, paint, working_pair
+from transfer.engine import paint, working_pair
+from transfer.targets import compute_targets
 
 TINY = {"size": 96, "schedule": "fast",
         "schedules": {"fast": {"scales": [0.5, 1.0], "iterations": [4, 2]}}}

@@ -1,0 +1,90 @@
+"""What the output is pulled towards at one scale: content features, and the painting's
+Gram matrices and sorted histograms (matched to the photo, whole, or a mix)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from artifier.backbone import Backbone, stride_of
+from artifier.errors import ConfigError
+from transfer import losses
+from transfer.matching import carry_down, gather, match_positions
+
+
+@dataclass
+class Targets:
+    """What the output is pulled towards at one scale."""
+    content: torch.Tensor
+    grams: dict[str, torch.Tensor]
+    sorted_hist: dict[str, torch.Tensor]
+    # The painting's colours, sorted per RGB channel, one value per (masked) photo pixel.
+    sorted_pixels: torch.Tensor
+    # Per layer, the flat positions under the mask; style statistics are taken there only.
+    inside: dict[str, torch.Tensor | None]
+
+
+def masked(feats: torch.Tensor, inside: torch.Tensor | None) -> torch.Tensor:
+    """The (C, 1, N) features at the masked positions, or all of them."""
+    flat = feats.reshape(feats.shape[-3], 1, -1)
+    return flat if inside is None else flat[:, :, inside]
+
+
+def inside_positions(mask: torch.Tensor | None, size: tuple[int, int]) -> torch.Tensor | None:
+    if mask is None:
+        return None
+    inside = (F.interpolate(mask, size=size, mode="area") > 0.5).flatten().nonzero()[:, 0]
+    if inside.numel() == 0:
+        raise ConfigError("the mask is too small to paint at this size; make it larger")
+    return inside
+
+
+def features(backbone: Backbone, image: torch.Tensor, layers: set[str],
+             pad: int) -> dict[str, torch.Tensor]:
+    """Features of `image` reflect-padded by `pad` px, cropped back to the image: with
+    VGG's own zero padding the border looks like an edge, and the optimisation paints
+    dark lines along it. `pad` is a multiple of every layer's stride."""
+    if pad == 0:
+        return backbone(image, layers)
+    feats = backbone(F.pad(image, (pad,) * 4, mode="reflect"), layers)
+    out = {}
+    for layer, f in feats.items():
+        cut = pad // stride_of(layer)
+        out[layer] = f[..., cut:f.shape[-2] - cut, cut:f.shape[-1] - cut]
+    return out
+
+
+def compute_targets(backbone: Backbone, photo: torch.Tensor, painting: torch.Tensor,
+                    cfg: dict[str, Any], mask: torch.Tensor | None = None) -> Targets:
+    """Content features, and Grams and histograms of the *matched* painting features
+    (under the mask, when there is one)."""
+    style_layers, hist_layers = cfg["style_layers"], cfg["hist_layers"]
+    layers = {cfg["content_layer"], *style_layers, *hist_layers}
+    with torch.no_grad():
+        photo_feats = features(backbone, photo, layers, cfg["border_pad"])
+        painting_feats = features(backbone, painting, layers, cfg["border_pad"])
+    match_layer = style_layers[0]
+    positions = match_positions(photo_feats[match_layer][0], painting_feats[match_layer][0])
+    grams, sorted_hist, inside = {}, {}, {}
+    share = cfg["painting_share"]
+    for layer in set(style_layers) | set(hist_layers):
+        factor = stride_of(match_layer) // stride_of(layer)
+        whole = painting_feats[layer][0]
+        matched = gather(whole, carry_down(positions, factor))
+        inside[layer] = inside_positions(mask, matched.shape[1:])
+        matched = masked(matched, inside[layer])
+        if layer in style_layers:
+            grams[layer] = (1 - share) * losses.gram(matched) + share * losses.gram(whole)
+        if layer in hist_layers:
+            ranked = matched.flatten(1).sort(dim=1).values
+            sorted_hist[layer] = ((1 - share) * ranked
+                                  + share * losses.resample_sorted(whole, ranked.shape[1]))
+    inside["pixels"] = inside_positions(mask, photo.shape[2:])
+    pixels = masked(gather(painting[0], carry_down(positions, stride_of(match_layer))),
+                     inside["pixels"]).flatten(1).sort(dim=1).values
+    sorted_pixels = ((1 - share) * pixels
+                     + share * losses.resample_sorted(painting[0], pixels.shape[1]))
+    return Targets(photo_feats[cfg["content_layer"]].detach(), grams, sorted_hist,
+                   sorted_pixels, inside)
