@@ -58,10 +58,10 @@ def make_synthetic(src: Path, dst: Path, artworks: int, noise: float = 0.5, seed
                 maps.append(fmap if real else noisy_copy(fmap, rng, noise))
                 meta.append((r["path"] if real else f"synthetic/{i:06d}/{r['path']}", r, fmap.shape))
             name = f"shard-{start // SHARD + 1:06d}.h5"
-            offsets, size, digest = write_shard(dst, name, maps)
+            offsets, record = write_shard(dst, name, maps)
             with db:
                 db.execute("INSERT OR REPLACE INTO shards (name, size, sha256) VALUES (?, ?, ?)",
-                           (name, size, digest))
+                           (name, record["size"], record["sha256"]))
                 for (path, r, shape), row in zip(meta, offsets):
                     db.execute(
                         "INSERT INTO artworks (path, hash, size, mtime, artist, title, style, year,"

@@ -79,12 +79,11 @@ def _extract_pending(db, root: Path, index_dir: Path, backbone: Backbone, cfg: d
     def flush() -> None:
         nonlocal shard_no
         name = f"shard-{shard_no:06d}.h5"
-        rows, size, digest = (write_shard(index_dir, name, [d[1] for d in done]) if done
-                              else ([], 0, ""))
+        rows, record = write_shard(index_dir, name, [d[1] for d in done]) if done else ([], {})
         with db:
             if done:
                 db.execute("INSERT OR REPLACE INTO shards (name, size, sha256) VALUES (?, ?, ?)",
-                           (name, size, digest))
+                           (name, record["size"], record["sha256"]))
             for (aid, fmap, _, width, height), row in zip(done, rows):
                 db.execute("UPDATE artworks SET state='done', error=NULL, shard=?, row=?, fh=?, "
                            "fw=?, width=?, height=?, indexed=0 WHERE id=?",
@@ -155,9 +154,9 @@ def update_faiss(db, index_dir: Path, manifest: dict[str, Any], cfg: dict[str, A
                                      lambda: bar.update(task, advance=1))
         report.add_seconds = time.perf_counter() - start
     generation = manifest.get("generation", 0) + 1
-    name, size, digest = save_index(index, index_dir, generation)
+    name, record = save_index(index, index_dir, generation)
     manifest |= {"index_file": name, "generation": generation, "patches": index.ntotal,
-                 "files": {name: {"size": size, "sha256": digest}}}
+                 "files": {name: record}}
     write_manifest(index_dir, manifest)
     with db:
         db.executemany("UPDATE artworks SET indexed=1, stale=0 WHERE id=?",

@@ -7,7 +7,6 @@ in the reduced space, so training memory stays near 1 GB even at 50,000 artworks
 from __future__ import annotations
 
 import math
-import os
 import re
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
@@ -17,7 +16,7 @@ import numpy as np
 import torch
 
 from artifier.errors import IndexDamagedError
-from artifier.files import file_sha256
+from artifier.files import replace_durably
 from artifier.patch_vectors import PATCH, patch_ids, patch_vectors
 from index_build.store import FeatureStore
 
@@ -165,17 +164,14 @@ def remove_artworks(index: faiss.Index, artwork_ids: Sequence[int], max_position
         index.remove_ids(faiss.IDSelectorBatch(old))
 
 
-def save_index(index: faiss.Index, index_dir: Path, generation: int) -> tuple[str, int, str]:
+def save_index(index: faiss.Index, index_dir: Path,
+               generation: int) -> tuple[str, dict[str, Any]]:
     """Write under a new name so the manifest can switch to it in one rename; returns the
     name, size and SHA-256 for `index verify`."""
     name = f"index-{generation:06d}.faiss"
     tmp = index_dir / f".{name}.tmp"
     faiss.write_index(index, str(tmp))
-    with open(tmp, "rb+") as handle:
-        os.fsync(handle.fileno())
-    size, digest = tmp.stat().st_size, file_sha256(tmp)
-    os.replace(tmp, index_dir / name)
-    return name, size, digest
+    return name, replace_durably(tmp, index_dir / name)
 
 
 def read_index(path: Path, mmap: bool = False) -> faiss.Index:

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 from artifier.errors import IndexDamagedError, IndexMismatchError, IndexMissingError
+from artifier.files import replace_durably
 
 MANIFEST_FILE = "manifest.json"
 FORMAT = 1
@@ -38,9 +38,7 @@ def read_manifest(index_dir: Path) -> dict[str, Any] | None:
 def write_manifest(index_dir: Path, manifest: dict[str, Any]) -> None:
     tmp = index_dir / f".{MANIFEST_FILE}.tmp"
     tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True))
-    with open(tmp, "rb+") as handle:
-        os.fsync(handle.fileno())
-    os.replace(tmp, index_dir / MANIFEST_FILE)
+    replace_durably(tmp, index_dir / MANIFEST_FILE)
 
 
 def check_compatible(index_dir: Path, manifest: dict[str, Any], wanted: dict[str, Any]) -> None:

@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from artifier.errors import IndexDamagedError
+from artifier.files import file_record
 from index_build import catalog as cat
 from index_build.manifest import FORMAT, MANIFEST_FILE, read_manifest
-from index_build.verify import faiss_problems, file_record, shard_problems
+from index_build.verify import faiss_problems, shard_problems
 
 # Manifest keys that never change once set: kept in the catalog too, so a lost manifest
 # can be written again.

@@ -6,19 +6,20 @@ or an orphan the next run overwrites; never a half-written file the catalog trus
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
+from typing import Any
 
 import h5py
 import numpy as np
 
 from artifier.errors import IndexDamagedError
-from artifier.files import file_sha256
+from artifier.files import replace_durably
 
 FEATURES_DIR = "features"
 
 
-def write_shard(index_dir: Path, name: str, maps: list[np.ndarray]) -> tuple[list[int], int, str]:
+def write_shard(index_dir: Path, name: str,
+                maps: list[np.ndarray]) -> tuple[list[int], dict[str, Any]]:
     """Write (h, w, C) maps into one shard; returns each map's first row, and the file's
     size and SHA-256 for `index verify`."""
     folder = index_dir / FEATURES_DIR
@@ -31,11 +32,7 @@ def write_shard(index_dir: Path, name: str, maps: list[np.ndarray]) -> tuple[lis
     tmp = folder / f".{name}.tmp"
     with h5py.File(tmp, "w") as handle:
         handle.create_dataset("feats", data=flat, chunks=(min(len(flat), 4096), flat.shape[1]))
-    with open(tmp, "rb+") as handle:
-        os.fsync(handle.fileno())
-    size, digest = tmp.stat().st_size, file_sha256(tmp)
-    os.replace(tmp, folder / name)
-    return rows, size, digest
+    return rows, replace_durably(tmp, folder / name)
 
 
 def shard_length(path: Path) -> int:

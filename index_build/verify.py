@@ -25,10 +25,6 @@ class Problem:
         return f"{self.file}: {self.why}"
 
 
-def file_record(path: Path) -> dict[str, Any]:
-    return {"size": path.stat().st_size, "sha256": file_sha256(path)}
-
-
 def _mismatch(path: Path, record: dict[str, Any] | None) -> str | None:
     """Why a file differs from its record (size first: cheap), or None."""
     if not path.is_file():

@@ -31,7 +31,8 @@ def run_transfer(photo: Path, style: Optional[Path], output: Optional[Path], tri
         style_name = style.stem
     painting_img = load_image(style, max_pixels)
     check_settings(photo_img, painting_img, tcfg)
-    output = check_output(output or Path("out") / f"{photo.stem}-{style.stem}.png")
+    if output is None:
+        output = check_output(Path("out") / f"{photo.stem}-{style.stem}.png")
     backbone, device = backbone_from_config(cfg)
     schedule, _, iterations = resolve_schedule(tcfg, device)
     with progress_bar("it") as bar:
