@@ -8,7 +8,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from artifier.errors import ArtifierError
+from artifier.errors import ArtifierError, ConfigError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Turn a photo into a painting with a painting it finds by itself.")
@@ -27,6 +27,15 @@ Weights = Annotated[Optional[Path], typer.Option(
 IndexDir = Annotated[Path, typer.Option("--index", help="Index directory.")]
 
 DEFAULT_INDEX = Path("indexes/art")
+
+
+def _number_or_auto(text: Optional[str]) -> float | str | None:
+    if text is None or text == "auto":
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise ConfigError(f'--strength must be a number from 0 to 1 or "auto", got {text!r}') from None
 
 
 def _config(config: Optional[Path], sets: Optional[list[str]], **direct: Any) -> dict[str, Any]:
@@ -54,9 +63,9 @@ def transfer(
     pick: Annotated[int, typer.Option(help="Use the N-th retrieved match (1 = best).")] = 1,
     mask: Annotated[Optional[Path], typer.Option(
         help="Paint only where this image is white; the rest keeps the photo.")] = None,
-    strength: Annotated[Optional[float], typer.Option(
-        help="How much of the painting goes in: 0 keeps the photo, 1 paints hardest "
-             "(default 0.5).")] = None,
+    strength: Annotated[Optional[str], typer.Option(
+        help="How much of the painting goes in: 0 keeps the photo, 1 paints hardest; "
+             "auto (default) picks it for the pair.")] = None,
     preserve_colour: Annotated[Optional[bool], typer.Option(
         "--preserve-colour/--painting-colour",
         help="Keep the photo's colours and take only light and strokes from the painting.")] = None,
@@ -68,7 +77,7 @@ def transfer(
 
     cfg = _config(config, sets, **{
         "transfer.size": size, "transfer.schedule": schedule, "transfer.seed": seed,
-        "transfer.preserve_colour": preserve_colour, "transfer.strength": strength,
+        "transfer.preserve_colour": preserve_colour, "transfer.strength": _number_or_auto(strength),
         "backbone.device": device, "backbone.name": backbone,
         "backbone.weights": str(weights) if weights else None})
     path = run_transfer(photo, style, output, triptych, cfg, index, pick, mask)

@@ -49,14 +49,25 @@ def apply_override(cfg: dict[str, Any], override: str) -> None:
 
 
 def _typed(name: str, old: Any, value: Any) -> Any:
-    """`value` if it has the default's type (an int stands for a float)."""
-    if isinstance(old, float) and isinstance(value, int) and not isinstance(value, bool):
+    """`value` if it has the default's type (an int stands for a float; a number or
+    "auto" for the keys in AUTO_OR_NUMBER)."""
+    if name in AUTO_OR_NUMBER:
+        if value == "auto" or _is_number(value):
+            return value if value == "auto" else float(value)
+        raise ConfigError(f'{name} must be a number or "auto", got {value!r}')
+    if isinstance(old, float) and _is_number(value):
         value = float(value)
     if type(value) is not type(old):
         raise ConfigError(f"{name} must be {type(old).__name__}, got {value!r}")
     return value
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+# Keys whose value is a number, or "auto" for a choice made per image pair.
+AUTO_OR_NUMBER = {"transfer.strength"}
 # Sections whose keys are the user's to add (a schedule of one's own).
 OPEN_SECTIONS = {"transfer.schedules"}
 # Bounds of numeric settings a user may set out of range; each must hold for the code to
@@ -68,7 +79,7 @@ BOUNDS = {
     "transfer.tv_weight": (0, None),
     "transfer.colour_weight": (0, None), "transfer.painting_share": (0, 1),
     "transfer.strength": (0, 1),
-    "transfer.border_pad": (0, 64),
+    "transfer.border_pad": (0, 64), "transfer.orientations": (1, 8),
     "index.image_size": (48, None), "index.pca_train": (1, None),
     "index.ivf_train_per_list": (1, None), "index.ivf_train_max": (1, None),
     "index.shard_size": (1, None), "index.batch_size": (1, None), "index.workers": (0, None),
@@ -100,6 +111,8 @@ def _check_ranges(cfg: dict[str, Any]) -> None:
     for name, (low, high) in BOUNDS.items():
         section, key = name.split(".")
         value = cfg[section][key]
+        if value == "auto":
+            continue
         if value < low or (high is not None and value > high):
             wanted = f"at least {low}" if high is None else f"between {low} and {high}"
             raise ConfigError(f"{name} must be {wanted}, got {value!r}")

@@ -52,24 +52,31 @@ METRICS = ("content", "style", "colour", "grid")
 
 
 def hard_collage(photo: torch.Tensor, painting: torch.Tensor, backbone, layer: str,
-                 stride: int) -> torch.Tensor:
+                 stride: int, orientations: int) -> torch.Tensor:
     """The original's start: each matched painting block pasted whole, edges and all."""
     with torch.no_grad():
         positions = match_positions(backbone(photo, [layer])[layer][0],
-                                    backbone(painting, [layer])[layer][0])
+                                    [backbone(painting, [layer])[layer][0]])
     blocks = F.unfold(painting, stride, stride=stride)
-    index = (positions[..., 0] * (painting.shape[3] // stride) + positions[..., 1]).flatten()
+    index = (positions[..., 1] * (painting.shape[3] // stride) + positions[..., 2]).flatten()
     h, w = positions.shape[:2]
     return F.fold(blocks[:, :, index], (h * stride, w * stride), stride, stride=stride)
 
 
-BEFORE = ["transfer.painting_share=0.0", "transfer.border_pad=0", "transfer.colour_weight=0.0"]
+BEFORE = ["transfer.painting_share=0.0", "transfer.border_pad=0", "transfer.colour_weight=0.0",
+          "transfer.strength=0.5", "transfer.orientations=1"]
 # name: (what it is, config overrides, collage)
 ROWS: dict[str, tuple[str, list[str], Callable]] = {
     "a": ("original recipe: hard 16-px collage, matched Gram, content, TV, Adam",
           [*BEFORE, "transfer.hist_weight=0", "transfer.chroma_denoise=false"], hard_collage),
     "b": ("defaults before the quality work", BEFORE, matched_collage),
     "c": ("today's defaults", [], matched_collage),
+    "c-fixed-strength": ("c with strength 0.5 for every pair instead of auto",
+                         ["transfer.strength=0.5"], matched_collage),
+    "c-1-orientation": ("c with the painting's pieces as painted only",
+                        ["transfer.orientations=1"], matched_collage),
+    "c-8-orientations": ("c with the painting's pieces also turned and mirrored",
+                         ["transfer.orientations=8"], matched_collage),
     "c-matched": ("c, style and histogram targets from matched features only",
                   ["transfer.painting_share=0.0"], matched_collage),
     "c-no-colour": ("c without the pixel colour histogram", ["transfer.colour_weight=0.0"],

@@ -19,6 +19,11 @@ def test_bad_options_are_one_line(small_index, art_dir, tmp_path, photo_path, pa
                                    "--device", "meta"), "meta")
     result = artifier("transfer", photo_path, "--style", painting_path, "--size", "100000")
     assert_one_line_error(result, "--size 100000", "memory")
+    for strength, words in (("banana", "--strength"), ("1.5", "between 0 and 1")):
+        assert_one_line_error(artifier("transfer", photo_path, "--style", painting_path,
+                                       "--strength", strength), words)
+    assert load_config(overrides=['transfer.strength="auto"'])["transfer"]["strength"] == "auto"
+    assert load_config(overrides=["transfer.strength=1"])["transfer"]["strength"] == 1.0
     partial = tmp_path / "partial.toml"
     partial.write_text("[retrieval]\nk = 16\n")
     assert load_config(partial)["transfer"] == load_config()["transfer"]

@@ -1,10 +1,11 @@
 import numpy as np
+import pytest
 import torch
 
 from artifier.images import load_image
-from transfer.collage import blend_window, matched_collage, paste_blocks
+from transfer.collage import blend_window, matched_collage, oriented, paste_blocks
 from transfer.engine import working_pair
-from transfer.matching import carry_down, gather, match_positions
+from transfer.matching import carry_down, gather, match_positions, orient
 
 STRIDE = 16
 
@@ -29,7 +30,7 @@ def test_window_is_a_partition_of_unity():
 def test_identity_match_reproduces_the_painting():
     painting = torch.rand(1, 3, 64, 96)
     rows, cols = torch.meshgrid(torch.arange(4), torch.arange(6), indexing="ij")
-    out = paste_blocks(painting, torch.stack((rows, cols), -1), STRIDE)
+    out = paste_blocks([painting], torch.stack((torch.zeros_like(rows), rows, cols), -1), STRIDE)
     assert torch.allclose(out, painting, atol=1e-5)
 
 
@@ -59,18 +60,37 @@ def test_collage_has_no_block_grid(backbone, photo_path, painting_path):
     assert _border_ratio(collage) < 1.3
     with torch.no_grad():
         positions = match_positions(backbone(photo, ["relu5_1"])["relu5_1"][0],
-                                    backbone(painting, ["relu5_1"])["relu5_1"][0])
+                                    [backbone(painting, ["relu5_1"])["relu5_1"][0]])
     blocks = painting.unfold(2, STRIDE, STRIDE).unfold(3, STRIDE, STRIDE)
-    picked = blocks[0, :, positions[..., 0], positions[..., 1]]
+    picked = blocks[0, :, positions[..., 1], positions[..., 2]]
     hard_paste = picked.permute(0, 1, 3, 2, 4).reshape_as(photo)
     assert _border_ratio(hard_paste) > 2.0, "the measure must see the grid of a hard paste"
 
 
 def test_carry_down_maps_each_position_to_its_block():
-    positions = torch.tensor([[[0, 1], [2, 0]]])
+    positions = torch.tensor([[[0, 0, 1], [1, 2, 0]]])
     fine = carry_down(positions, 2)
-    assert fine.shape == (2, 4, 2)
-    assert fine[:, :2].reshape(-1, 2).tolist() == [[0, 2], [0, 3], [1, 2], [1, 3]]
-    assert fine[:, 2:].reshape(-1, 2).tolist() == [[4, 0], [4, 1], [5, 0], [5, 1]]
-    feats = torch.arange(6 * 4).float().view(1, 6, 4)
-    assert gather(feats, fine)[0, 0].tolist() == [2, 3, 16, 17]
+    assert fine.shape == (2, 4, 3)
+    assert fine[:, :2].reshape(-1, 3).tolist() == [[0, 0, 2], [0, 0, 3], [0, 1, 2], [0, 1, 3]]
+    assert fine[:, 2:].reshape(-1, 3).tolist() == [[1, 4, 0], [1, 4, 1], [1, 5, 0], [1, 5, 1]]
+    first = torch.arange(6 * 4).float().view(1, 6, 4)
+    second = 100 + torch.arange(6 * 4).float().view(1, 6, 4)
+    assert gather([first, second], fine)[0, 0].tolist() == [2, 3, 116, 117]
+
+
+@pytest.mark.parametrize("which", [1, 2, 5, 7])
+def test_matching_finds_the_orientation_of_a_turned_copy(backbone, painting_path, which):
+    """A painting turned or mirrored, matched against the painting's 8 orientations, is
+    rebuilt from the pieces of that orientation, and the collage recovers it."""
+    _, painting = working_pair(load_image(painting_path), load_image(painting_path), 192, "cpu")
+    turned = orient(painting, which)
+    with torch.no_grad():
+        maps = [backbone(p, ["relu5_1"])["relu5_1"][0] for p in oriented(painting, 8)]
+        positions = match_positions(backbone(turned, ["relu5_1"])["relu5_1"][0], maps)
+    inner = positions[1:-1, 1:-1, 0]  # border patches are zero-padded, so partial
+    share = (inner == which).float().mean().item()
+    assert share > 0.9, f"orientation {which} found for only {share:.0%} of positions"
+    as_painted = matched_collage(turned, painting, backbone, "relu5_1", STRIDE, 1)
+    all_turns = matched_collage(turned, painting, backbone, "relu5_1", STRIDE, 8)
+    assert _corr(all_turns, turned) > 0.8
+    assert _corr(all_turns, turned) > _corr(as_painted, turned) + 0.1

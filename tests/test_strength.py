@@ -1,11 +1,14 @@
+import math
+
 import pytest
 import torch
 
 from artifier.config import load_config
-from artifier.images import fit_long_side, load_image, to_pil
+from artifier.images import fit_long_side, load_image, to_pil, to_tensor
 from judge.metrics import content_distance, style_distance
 from judge.network import load_judge
 from transfer.engine import paint
+from transfer.strength import AUTO_RANGE, auto_strength, log_energy_ratio, resolve_strength
 
 SIZE = 128
 
@@ -35,3 +38,30 @@ def test_more_strength_is_closer_to_the_painting(painted):
     style = [painted[s][1] for s in (0.0, 0.25, 0.5, 1.0)]
     assert style == sorted(style, reverse=True), style
     assert style[3] < 0.95 * style[2]
+
+
+def test_auto_strength_stays_in_bounds_for_flat_colour_and_noise(backbone, photo_path):
+    """A painting of one flat colour (bright or dark) has no texture and pure noise has
+    nothing else: the automatic strength must stay a usable number for all of them."""
+    cfg = load_config()["transfer"]
+    photo = to_tensor(fit_long_side(load_image(photo_path), SIZE, 16))
+    flat = torch.ones_like(photo) * torch.tensor([0.8, 0.3, 0.2])[None, :, None, None]
+    noise = torch.rand(photo.shape, generator=torch.Generator().manual_seed(0))
+    strengths = {}
+    for name, painting in (("flat", flat), ("dark", flat / 8), ("noise", noise)):
+        ratio = log_energy_ratio(backbone, photo, painting, cfg)
+        assert math.isfinite(ratio)
+        strengths[name] = auto_strength(ratio)
+        assert AUTO_RANGE[0] <= strengths[name] <= AUTO_RANGE[1]
+    assert strengths["dark"] > strengths["flat"] > strengths["noise"]
+
+
+def test_auto_strength_is_resolved_per_pair(backbone, photo_path, painting_path):
+    cfg = load_config()["transfer"]
+    photo = to_tensor(fit_long_side(load_image(photo_path), SIZE, 16))
+    painting = to_tensor(fit_long_side(load_image(painting_path), SIZE, 16))
+    resolved = resolve_strength(cfg, backbone, photo, painting)
+    assert cfg["strength"] == "auto"
+    assert resolved["strength"] == auto_strength(log_energy_ratio(backbone, photo, painting, cfg))
+    assert resolve_strength(resolved | {"strength": 0.3}, backbone, photo, painting)[
+        "strength"] == 0.3

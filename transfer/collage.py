@@ -1,10 +1,10 @@
 """The starting image: the photo's layout, built from the painting's own pieces.
 
-Each photo block takes the painting block whose deep 3x3 patch matches it best. The
-original pasted hard blocks and its results show the grid; here every block is laid
-down with a raised-cosine window twice its size, so neighbours cross-fade over half a
-block and the window weights sum to one: a block's centre keeps the painting's pixels,
-its border is a 50/50 blend, and no grid survives.
+Each photo block takes the painting block whose deep 3x3 patch matches it best, in any of
+the painting's orientations. The original pasted hard blocks and its results show the
+grid; here every block is laid down with a raised-cosine window twice its size, so
+neighbours cross-fade over half a block and the window weights sum to one: a block's
+centre keeps the painting's pixels, its border is a 50/50 blend, and no grid survives.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from transfer.matching import match_positions
+from transfer.matching import flat_index, match_positions, orient
 
 
 def blend_window(size: int, device: torch.device | str = "cpu") -> torch.Tensor:
@@ -23,14 +23,16 @@ def blend_window(size: int, device: torch.device | str = "cpu") -> torch.Tensor:
     return w[:, None] * w[None, :]
 
 
-def paste_blocks(painting: torch.Tensor, positions: torch.Tensor, stride: int) -> torch.Tensor:
-    """Lay painting blocks at `positions` (h, w, 2) onto an (h*stride, w*stride) canvas."""
+def paste_blocks(paintings: list[torch.Tensor], positions: torch.Tensor,
+                 stride: int) -> torch.Tensor:
+    """Lay blocks of the oriented `paintings` at `positions` (h, w, 3) onto an
+    (h*stride, w*stride) canvas."""
     half = stride // 2
-    padded = F.pad(painting, (half, half, half, half), mode="reflect")
-    windows = F.unfold(padded, 2 * stride, stride=stride)
-    blocks_w = painting.shape[3] // stride
-    index = (positions[..., 0] * blocks_w + positions[..., 1]).flatten()
-    weight = blend_window(2 * stride, painting.device).flatten().repeat(3)
+    windows = torch.cat([F.unfold(F.pad(p, (half,) * 4, mode="reflect"), 2 * stride,
+                                  stride=stride) for p in paintings], dim=2)
+    grids = [(p.shape[2] // stride, p.shape[3] // stride) for p in paintings]
+    index = flat_index(grids, positions)
+    weight = blend_window(2 * stride, positions.device).flatten().repeat(3)
     chosen = windows[:, :, index] * weight[None, :, None]
     h, w = positions.shape[:2]
     out_size = (h * stride + stride, w * stride + stride)
@@ -40,11 +42,17 @@ def paste_blocks(painting: torch.Tensor, positions: torch.Tensor, stride: int) -
     return (canvas / norm.clamp_min(1e-6))[:, :, half:half + h * stride, half:half + w * stride]
 
 
+def oriented(painting: torch.Tensor, orientations: int) -> list[torch.Tensor]:
+    """The painting in its first `orientations` orientations (1: as painted, 8: all)."""
+    return [orient(painting, which) for which in range(orientations)]
+
+
 def matched_collage(photo: torch.Tensor, painting: torch.Tensor, backbone, layer: str,
-                    stride: int) -> torch.Tensor:
-    """The collage for a photo and a painting, both (1, 3, H, W) with sides multiples of stride."""
+                    stride: int, orientations: int = 1) -> torch.Tensor:
+    """The collage for a photo and a painting, both (1, 3, H, W) with sides multiples of
+    stride, from the painting's blocks in `orientations` orientations."""
+    paintings = oriented(painting, orientations)
     with torch.no_grad():
         photo_feats = backbone(photo, [layer])[layer][0]
-        painting_feats = backbone(painting, [layer])[layer][0]
-    positions = match_positions(photo_feats, painting_feats)
-    return paste_blocks(painting, positions, stride)
+        maps = [backbone(p, [layer])[layer][0] for p in paintings]
+    return paste_blocks(paintings, match_positions(photo_feats, maps), stride)

@@ -15,7 +15,7 @@ from transfer import losses
 from transfer.collage import matched_collage
 from transfer.colour import keep_photo_colour
 from transfer.denoise import denoise_chroma
-from transfer.strength import start_image, with_strength
+from transfer.strength import resolve_strength, start_image, with_strength
 from transfer.targets import Targets, compute_targets, features, masked
 
 Progress = Callable[[int, int, dict[str, float]], None]
@@ -133,16 +133,17 @@ def paint(photo: Image.Image, painting: Image.Image, backbone: Backbone, cfg: di
     quality benchmark swaps in the original's hard-pasted one).
     """
     floor = check_settings(photo, painting, cfg)
-    cfg = with_strength(cfg)
     _, scales, iterations = resolve_schedule(cfg, device)
     torch.manual_seed(cfg["seed"])
     size = cfg["size"]
     photo_full, painting_full = working_pair(photo, painting, size, device)
+    cfg = with_strength(resolve_strength(cfg, backbone, photo_full, painting_full))
     if cfg["strength"] == 0:
         return photo_full
     full_mask = mask_tensor(mask, photo_full) if mask is not None else None
     image = start_image(collage(photo_full, painting_full, backbone, cfg["collage_layer"],
-                                stride_of(cfg["collage_layer"])), photo_full, cfg["strength"])
+                                stride_of(cfg["collage_layer"]), cfg["orientations"]),
+                        photo_full, cfg["strength"])
     if full_mask is not None:
         image = full_mask * image + (1 - full_mask) * photo_full
     total_steps, step = sum(iterations), 0

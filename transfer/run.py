@@ -1,6 +1,7 @@
 """`artifier transfer`: load, paint with progress, write the result or the triptych."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any, Optional
 
@@ -9,7 +10,8 @@ from artifier.images import check_output, load_image, save_png, to_pil
 from artifier.progress import progress_bar
 from artifier.session import backbone_from_config
 from transfer.budget import check_memory
-from transfer.engine import check_settings, paint, resolve_schedule
+from transfer.engine import check_settings, paint, resolve_schedule, working_pair
+from transfer.strength import resolve_strength
 from transfer.triptych import triptych as make_triptych
 
 
@@ -35,6 +37,10 @@ def run_transfer(photo: Path, style: Optional[Path], output: Optional[Path], tri
         output = check_output(Path("out") / f"{photo.stem}-{style.stem}.png")
     backbone, device = backbone_from_config(cfg)
     schedule, _, iterations = resolve_schedule(tcfg, device)
+    if tcfg["strength"] == "auto":
+        tcfg = resolve_strength(tcfg, backbone, *working_pair(photo_img, painting_img,
+                                                              tcfg["size"], device))
+        print(f"strength {tcfg['strength']:.2f} (auto)", file=sys.stderr)
     with progress_bar("it") as bar:
         task = bar.add_task("painting", total=sum(iterations), status="")
 

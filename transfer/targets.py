@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from artifier.backbone import Backbone, stride_of
 from artifier.errors import ConfigError
 from transfer import losses
+from transfer.collage import oriented
 from transfer.matching import carry_down, gather, match_positions
 
 
@@ -56,35 +57,58 @@ def features(backbone: Backbone, image: torch.Tensor, layers: set[str],
     return out
 
 
+def _matched(backbone: Backbone, photo_feats: dict[str, torch.Tensor], painting: torch.Tensor,
+             layers: set[str], match_layer: str, cfg: dict[str, Any]) -> dict[str, torch.Tensor]:
+    """The painting's features (and pixels, key "pixels") re-arranged to the photo's layout
+    by the patch correspondence at `match_layer`, over the painting's orientations."""
+    paintings = oriented(painting, cfg["orientations"])
+    with torch.no_grad():
+        maps = [features(backbone, p, layers | {match_layer}, cfg["border_pad"])
+                for p in paintings]
+    positions = match_positions(photo_feats[match_layer][0], [m[match_layer][0] for m in maps])
+    out = {layer: gather([m[layer][0] for m in maps],
+                         carry_down(positions, stride_of(match_layer) // stride_of(layer)))
+           for layer in layers}
+    out["pixels"] = gather([p[0] for p in paintings],
+                           carry_down(positions, stride_of(match_layer)))
+    return out
+
+
 def compute_targets(backbone: Backbone, photo: torch.Tensor, painting: torch.Tensor,
                     cfg: dict[str, Any], mask: torch.Tensor | None = None) -> Targets:
-    """Content features, and Grams and histograms of the *matched* painting features
-    (under the mask, when there is one)."""
+    """Content features, and Grams and histograms of the painting: of the whole painting,
+    of its features matched to the photo (Deep Painterly Harmonization), or a mix, by
+    `painting_share` (under the mask, when there is one)."""
     style_layers, hist_layers = cfg["style_layers"], cfg["hist_layers"]
-    layers = {cfg["content_layer"], *style_layers, *hist_layers}
+    stat_layers = set(style_layers) | set(hist_layers)
     with torch.no_grad():
-        photo_feats = features(backbone, photo, layers, cfg["border_pad"])
-        painting_feats = features(backbone, painting, layers, cfg["border_pad"])
-    match_layer = style_layers[0]
-    positions = match_positions(photo_feats[match_layer][0], painting_feats[match_layer][0])
-    grams, sorted_hist, inside = {}, {}, {}
+        photo_feats = features(backbone, photo, stat_layers | {cfg["content_layer"]},
+                               cfg["border_pad"])
+        painting_feats = features(backbone, painting, stat_layers, cfg["border_pad"])
     share = cfg["painting_share"]
-    for layer in set(style_layers) | set(hist_layers):
-        factor = stride_of(match_layer) // stride_of(layer)
+    matched = (_matched(backbone, photo_feats, painting, stat_layers, style_layers[0], cfg)
+               if share < 1 else None)
+    grams, sorted_hist, inside = {}, {}, {}
+    for layer in stat_layers:
         whole = painting_feats[layer][0]
-        matched = gather(whole, carry_down(positions, factor))
-        inside[layer] = inside_positions(mask, matched.shape[1:])
-        matched = masked(matched, inside[layer])
+        inside[layer] = inside_positions(mask, photo_feats[layer].shape[2:])
+        count = masked(photo_feats[layer][0], inside[layer]).shape[2]
         if layer in style_layers:
-            grams[layer] = (1 - share) * losses.gram(matched) + share * losses.gram(whole)
+            grams[layer] = share * losses.gram(whole)
         if layer in hist_layers:
-            ranked = matched.flatten(1).sort(dim=1).values
-            sorted_hist[layer] = ((1 - share) * ranked
-                                  + share * losses.resample_sorted(whole, ranked.shape[1]))
+            sorted_hist[layer] = share * losses.resample_sorted(whole, count)
+        if matched is not None:
+            mine = masked(matched[layer], inside[layer])
+            if layer in style_layers:
+                grams[layer] = grams[layer] + (1 - share) * losses.gram(mine)
+            if layer in hist_layers:
+                sorted_hist[layer] = (sorted_hist[layer]
+                                      + (1 - share) * mine.flatten(1).sort(dim=1).values)
     inside["pixels"] = inside_positions(mask, photo.shape[2:])
-    pixels = masked(gather(painting[0], carry_down(positions, stride_of(match_layer))),
-                     inside["pixels"]).flatten(1).sort(dim=1).values
-    sorted_pixels = ((1 - share) * pixels
-                     + share * losses.resample_sorted(painting[0], pixels.shape[1]))
+    count = masked(photo[0], inside["pixels"]).shape[2]
+    sorted_pixels = share * losses.resample_sorted(painting[0], count)
+    if matched is not None:
+        pixels = masked(matched["pixels"], inside["pixels"]).flatten(1).sort(dim=1).values
+        sorted_pixels = sorted_pixels + (1 - share) * pixels
     return Targets(photo_feats[cfg["content_layer"]].detach(), grams, sorted_hist,
                    sorted_pixels, inside)
