@@ -8,6 +8,7 @@ for a few iterations and extrapolated; the line says so.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import resource
 import subprocess
@@ -25,7 +26,8 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_artifier(size: int, schedule: str, steps: int | None, device: str) -> dict:
+def run_artifier(size: int, schedule: str, steps: int | None, device: str,
+                 precision: str = "auto") -> dict:
     import torch
 
     from artifier.backbone import load_backbone
@@ -33,7 +35,8 @@ def run_artifier(size: int, schedule: str, steps: int | None, device: str) -> di
     from artifier.images import load_image
     from transfer.engine import paint, resolve_schedule
 
-    cfg = load_config()["transfer"] | {"size": size, "schedule": schedule}
+    cfg = load_config()["transfer"] | {"size": size, "schedule": schedule,
+                                       "precision": precision}
     dev = torch.device(device)
     backbone = load_backbone(device=dev)
     _, scales, iterations = resolve_schedule(cfg, dev)
@@ -55,8 +58,9 @@ def run_artifier(size: int, schedule: str, steps: int | None, device: str) -> di
         chunk = stamps[at:at + count]
         per_scale.append((round(size * scale), (chunk[-1] - chunk[0]) / max(1, len(chunk) - 1)))
         at += count
+    gpu_mb = torch.cuda.max_memory_allocated() / 2**20 if dev.type == "cuda" else 0.0
     return {"seconds": total, "per_scale": per_scale, "peak_mb": _peak_mb(),
-            "iterations": sum(iterations)}
+            "gpu_peak_mb": gpu_mb, "iterations": sum(iterations)}
 
 
 def run_pastiche(size: int, steps: int, device: str) -> dict:
@@ -84,25 +88,27 @@ def main() -> None:
     parser.add_argument("--long-steps", type=int, default=8)
     parser.add_argument("--pastiche-steps", type=int, default=4)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--precision", default="auto",
+                        help="float32, bfloat16 or auto for the Artifier rows")
     parser.add_argument("--child", nargs="*")
     args = parser.parse_args()
     if args.child is not None:
         kind, *rest = args.child
         if kind == "artifier":
             schedule, steps = rest[0], (int(rest[1]) if len(rest) > 1 else None)
-            result = run_artifier(args.size, schedule, steps, args.device)
+            result = run_artifier(args.size, schedule, steps, args.device, args.precision)
         else:
             result = run_pastiche(args.size, int(rest[0]), args.device)
         print(json.dumps(result))
         return
 
-    common = ["--size", str(args.size), "--device", args.device]
+    common = ["--size", str(args.size), "--device", args.device, "--precision", args.precision]
     fast = _child([*common, "--child", "artifier", "fast"])
     long = _child([*common, "--child", "artifier", "long", str(args.long_steps)])
-    past = _child([*common, "--child", "pastiche", str(args.pastiche_steps)])
+    past = (_child([*common, "--child", "pastiche", str(args.pastiche_steps)])
+            if importlib.util.find_spec("pastiche") else None)
     long_per = long["per_scale"][0][1]
     long_total = long["seconds"] - args.long_steps * long_per + 1000 * long_per
-    past_total = past["setup"] + 1000 * past["per_step"]
     print(f"photo {PHOTO.name}, painting {PAINTING.name}, {args.size} px long side, "
           f"device {args.device}")
     print("| run | iterations | s per image | s per iteration (px: s) | peak MB |")
@@ -112,10 +118,17 @@ def main() -> None:
           f"| {per} | {fast['peak_mb']:.0f} |")
     print(f"| Artifier long, 1000 Adam | 1000 | {long_total:.1f} (from {args.long_steps}) "
           f"| {args.size}: {long_per:.3f} | {long['peak_mb']:.0f} |")
-    print(f"| pastiche 1.6.0, 1000 L-BFGS | 1000 | {past_total:.1f} (from {args.pastiche_steps}) "
-          f"| {args.size}: {past['per_step']:.3f} | {past['peak_mb']:.0f} |")
-    print(f"fast schedule is {long_total / fast['seconds']:.1f}x quicker than the long one, "
-          f"{past_total / fast['seconds']:.1f}x quicker than pastiche")
+    if past:
+        past_total = past["setup"] + 1000 * past["per_step"]
+        print(f"| pastiche 1.6.0, 1000 L-BFGS | 1000 | {past_total:.1f} (from "
+              f"{args.pastiche_steps}) | {args.size}: {past['per_step']:.3f} "
+              f"| {past['peak_mb']:.0f} |")
+        print(f"pastiche: {past_total / fast['seconds']:.1f}x slower than the fast schedule")
+    else:
+        print("pastiche is not installed here: its row is skipped")
+    if args.device.startswith("cuda"):
+        print(f"GPU peak MB: fast {fast['gpu_peak_mb']:.0f}, long {long['gpu_peak_mb']:.0f}")
+    print(f"fast schedule is {long_total / fast['seconds']:.1f}x quicker than the long one")
 
 
 if __name__ == "__main__":

@@ -15,12 +15,16 @@ from transfer import losses
 from transfer.collage import matched_collage
 from transfer.colour import keep_photo_colour
 from transfer.denoise import denoise_chroma
+from transfer.precision import network_precision, resolve_precision
 from transfer.strength import resolve_strength, start_image, with_strength
 from transfer.targets import Targets, compute_targets, features, masked
 
 Progress = Callable[[int, int, dict[str, float]], None]
 BLOCK = 16  # every working size is a multiple of the deepest stride used
 MIN_SHORT_SIDE = 48  # 3 positions at relu5_1: the smallest map a 3x3 patch fits in
+# Steps between reading the losses back for progress: on CUDA each read waits for the
+# device, so reading every step would stall the queue of kernels.
+REPORT_EVERY = 10
 
 
 def resolve_schedule(cfg: dict[str, Any], device: torch.device) -> tuple[str, list[float], list[int]]:
@@ -39,7 +43,9 @@ def loss_terms(backbone: Backbone, image: torch.Tensor, targets: Targets,
                cfg: dict[str, Any]) -> dict[str, torch.Tensor]:
     """Each weighted term of the objective, by name."""
     layers = {cfg["content_layer"], *cfg["style_layers"], *cfg["hist_layers"]}
-    feats = features(backbone, image, layers, cfg["border_pad"])
+    with network_precision(cfg["precision"], image.device):
+        feats = features(backbone, image, layers, cfg["border_pad"])
+    feats = {layer: f.float() for layer, f in feats.items()}
     style = sum(weight * losses.style_loss(masked(feats[layer], targets.inside[layer]),
                                            targets.grams[layer])
                 for layer, weight in zip(cfg["style_layers"], cfg["style_layer_weights"]))
@@ -62,7 +68,8 @@ def optimise(backbone: Backbone, start: torch.Tensor, targets: Targets, cfg: dic
              ) -> torch.Tensor:
     image = start.detach().clone().requires_grad_(True)
     optimiser = torch.optim.Adam([image], lr=cfg["learning_rate"])
-    for _ in range(iterations):
+    values: dict[str, float] = {}
+    for i in range(iterations):
         optimiser.zero_grad(set_to_none=True)
         terms = loss_terms(backbone, image, targets, cfg)
         total = sum(terms.values())
@@ -71,7 +78,9 @@ def optimise(backbone: Backbone, start: torch.Tensor, targets: Targets, cfg: dic
         with torch.no_grad():
             image.clamp_(0, 1)
         if on_step:
-            on_step({name: value.item() for name, value in terms.items()} | {"total": total.item()})
+            if i % REPORT_EVERY == 0 or i == iterations - 1:
+                values = {name: value.item() for name, value in (terms | {"total": total}).items()}
+            on_step(values)
     return image.detach()
 
 
@@ -138,6 +147,7 @@ def paint(photo: Image.Image, painting: Image.Image, backbone: Backbone, cfg: di
     size = cfg["size"]
     photo_full, painting_full = working_pair(photo, painting, size, device)
     cfg = with_strength(resolve_strength(cfg, backbone, photo_full, painting_full))
+    cfg = cfg | {"precision": resolve_precision(cfg["precision"], device)}
     if cfg["strength"] == 0:
         return photo_full
     full_mask = mask_tensor(mask, photo_full) if mask is not None else None

@@ -1,0 +1,38 @@
+"""bfloat16 autocast must paint with the same losses as float32, and auto picks by device."""
+import pytest
+import torch
+
+from artifier.config import load_config
+from artifier.errors import ConfigError
+from artifier.images import load_image
+from transfer.engine import loss_terms, working_pair
+from transfer.precision import resolve_precision
+from transfer.targets import compute_targets
+
+
+def test_bfloat16_losses_are_within_a_few_percent_of_float32(backbone, photo_path,
+                                                             painting_path):
+    cfg = load_config()["transfer"] | {"strength": 0.5}
+    photo, painting = working_pair(load_image(photo_path), load_image(painting_path), 96, "cpu")
+    targets = compute_targets(backbone, photo, painting, cfg)
+    noise = torch.randn(photo.shape, generator=torch.Generator().manual_seed(0))
+    start = (photo + 0.1 * noise).clamp(0, 1)
+    terms = {}
+    for precision in ("float32", "bfloat16"):
+        image = start.clone().requires_grad_(True)
+        values = loss_terms(backbone, image, targets, cfg | {"precision": precision})
+        sum(values.values()).backward()
+        terms[precision] = ({k: v.item() for k, v in values.items()}, image.grad)
+    (exact, exact_grad), (half, half_grad) = terms["float32"], terms["bfloat16"]
+    for name in ("content", "style", "hist"):
+        assert half[name] == pytest.approx(exact[name], rel=0.05), name
+    cosine = torch.nn.functional.cosine_similarity(exact_grad.flatten(), half_grad.flatten(), 0)
+    assert cosine > 0.95
+
+
+def test_auto_precision_is_bfloat16_on_cuda_only():
+    assert resolve_precision("auto", torch.device("cpu")) == "float32"
+    assert resolve_precision("auto", torch.device("cuda")) == "bfloat16"
+    assert resolve_precision("bfloat16", torch.device("cpu")) == "bfloat16"
+    with pytest.raises(ConfigError, match="half"):
+        resolve_precision("half", torch.device("cpu"))
