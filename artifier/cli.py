@@ -35,7 +35,8 @@ def _number_or_auto(text: Optional[str]) -> float | str | None:
     try:
         return float(text)
     except ValueError:
-        raise ConfigError(f'--strength must be a number from 0 to 1 or "auto", got {text!r}') from None
+        raise ConfigError(f'--strength must be a number from 0 to 1 or "auto", '
+                          f'got {text!r}') from None
 
 
 def _config(config: Optional[Path], sets: Optional[list[str]], **direct: Any) -> dict[str, Any]:
@@ -77,7 +78,8 @@ def transfer(
 
     cfg = _config(config, sets, **{
         "transfer.size": size, "transfer.schedule": schedule, "transfer.seed": seed,
-        "transfer.preserve_colour": preserve_colour, "transfer.strength": _number_or_auto(strength),
+        "transfer.preserve_colour": preserve_colour,
+        "transfer.strength": _number_or_auto(strength),
         "backbone.device": device, "backbone.name": backbone,
         "backbone.weights": str(weights) if weights else None})
     path = run_transfer(photo, style, output, triptych, cfg, index, pick, mask)

@@ -73,8 +73,6 @@ ROWS: dict[str, tuple[str, list[str], Callable]] = {
     "c": ("today's defaults", [], matched_collage),
     "c-fixed-strength": ("c with strength 0.5 for every pair instead of auto",
                          ["transfer.strength=0.5"], matched_collage),
-    "c-1-orientation": ("c with the painting's pieces as painted only",
-                        ["transfer.orientations=1"], matched_collage),
     "c-8-orientations": ("c with the painting's pieces also turned and mirrored",
                          ["transfer.orientations=8"], matched_collage),
     "c-matched": ("c, style and histogram targets from matched features only",

@@ -15,7 +15,7 @@ from transfer import losses
 from transfer.collage import matched_collage
 from transfer.colour import keep_photo_colour
 from transfer.denoise import denoise_chroma
-from transfer.precision import network_precision, resolve_precision
+from transfer.precision import allow_tf32, network_precision, resolve_precision
 from transfer.strength import resolve_strength, start_image, with_strength
 from transfer.targets import Targets, compute_targets, features, masked
 
@@ -148,6 +148,7 @@ def paint(photo: Image.Image, painting: Image.Image, backbone: Backbone, cfg: di
     photo_full, painting_full = working_pair(photo, painting, size, device)
     cfg = with_strength(resolve_strength(cfg, backbone, photo_full, painting_full))
     cfg = cfg | {"precision": resolve_precision(cfg["precision"], device)}
+    allow_tf32(device)
     if cfg["strength"] == 0:
         return photo_full
     full_mask = mask_tensor(mask, photo_full) if mask is not None else None

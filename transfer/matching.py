@@ -12,8 +12,6 @@ import torch.nn.functional as F
 
 from artifier.patches import best_matches
 
-ORIENTATIONS = 8
-
 
 def orient(image: torch.Tensor, which: int) -> torch.Tensor:
     """The `which`-th orientation of a (..., H, W) tensor: mirrored when which >= 4, then
@@ -77,4 +75,5 @@ def gather(maps: list[torch.Tensor], positions: torch.Tensor) -> torch.Tensor:
     """The painting features (C, H_o, W_o per orientation) re-arranged at `positions`
     (h, w, 3): (C, h, w)."""
     flat = torch.cat([m.flatten(1) for m in maps], dim=1)
-    return flat[:, flat_index([m.shape for m in maps], positions)].view(flat.shape[0], *positions.shape[:2])
+    picked = flat[:, flat_index([m.shape for m in maps], positions)]
+    return picked.view(flat.shape[0], *positions.shape[:2])

@@ -25,11 +25,16 @@ def resolve_precision(name: str, device: torch.device) -> str:
     return name
 
 
-def network_precision(precision: str, device: torch.device) -> contextlib.AbstractContextManager:
-    """The context the network passes run in: bfloat16 autocast, or float32 (TF32 on CUDA)."""
+def allow_tf32(device: torch.device) -> None:
+    """Let CUDA's float32 convolutions and matmuls use TF32 tensor cores (a process-wide
+    switch, so it is set once per painting, not per iteration)."""
     if device.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
+
+
+def network_precision(precision: str, device: torch.device) -> contextlib.AbstractContextManager:
+    """The context the network passes run in: bfloat16 autocast, or float32."""
     if precision == "bfloat16":
         return torch.autocast(device.type, dtype=torch.bfloat16)
     return contextlib.nullcontext()

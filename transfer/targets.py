@@ -58,13 +58,16 @@ def features(backbone: Backbone, image: torch.Tensor, layers: set[str],
 
 
 def _matched(backbone: Backbone, photo_feats: dict[str, torch.Tensor], painting: torch.Tensor,
-             layers: set[str], match_layer: str, cfg: dict[str, Any]) -> dict[str, torch.Tensor]:
-    """The painting's features (and pixels, key "pixels") re-arranged to the photo's layout
-    by the patch correspondence at `match_layer`, over the painting's orientations."""
+             painting_feats: dict[str, torch.Tensor], match_layer: str,
+             cfg: dict[str, Any]) -> dict[str, torch.Tensor]:
+    """The painting's features at the layers of `painting_feats` (and its pixels, key
+    "pixels") re-arranged to the photo's layout by the patch correspondence at
+    `match_layer`, over the painting's orientations; the first is `painting_feats`."""
+    layers = set(painting_feats)
     paintings = oriented(painting, cfg["orientations"])
     with torch.no_grad():
-        maps = [features(backbone, p, layers | {match_layer}, cfg["border_pad"])
-                for p in paintings]
+        maps = [painting_feats] + [features(backbone, p, layers, cfg["border_pad"])
+                                   for p in paintings[1:]]
     positions = match_positions(photo_feats[match_layer][0], [m[match_layer][0] for m in maps])
     out = {layer: gather([m[layer][0] for m in maps],
                          carry_down(positions, stride_of(match_layer) // stride_of(layer)))
@@ -86,7 +89,7 @@ def compute_targets(backbone: Backbone, photo: torch.Tensor, painting: torch.Ten
                                cfg["border_pad"])
         painting_feats = features(backbone, painting, stat_layers, cfg["border_pad"])
     share = cfg["painting_share"]
-    matched = (_matched(backbone, photo_feats, painting, stat_layers, style_layers[0], cfg)
+    matched = (_matched(backbone, photo_feats, painting, painting_feats, style_layers[0], cfg)
                if share < 1 else None)
     grams, sorted_hist, inside = {}, {}, {}
     for layer in stat_layers:
