@@ -50,6 +50,16 @@ def test_histogram_target_has_the_painting_values_in_the_output_order():
     assert losses.histogram_loss(torch.tensor([[[3.0, 1.0, 2.0]]]), target) > 0
 
 
+def test_histogram_target_ranks_every_channel_on_its_own():
+    """More channels than are ranked at once: each still gets its own target, by rank."""
+    channels = 3 * losses.HIST_CHANNELS_AT_ONCE + 1
+    feats = torch.randn(1, channels, 5, 4, generator=torch.Generator().manual_seed(0))
+    target = torch.arange(20.0).repeat(channels, 1) + 100 * torch.arange(channels)[:, None]
+    out = losses.histogram_target(feats, target).reshape(channels, -1)
+    ranks = feats.reshape(channels, -1).argsort(dim=1).argsort(dim=1)
+    assert torch.equal(out, ranks.float() + 100 * torch.arange(channels)[:, None])
+
+
 def test_gram_is_averaged_over_positions():
     feats = torch.ones(1, 2, 3, 3)
     assert torch.allclose(losses.gram(feats), torch.ones(2, 2))

@@ -84,8 +84,10 @@ def compute_targets(backbone: Backbone, photo: torch.Tensor, painting: torch.Ten
     `painting_share` (under the mask, when there is one)."""
     style_layers, hist_layers = cfg["style_layers"], cfg["hist_layers"]
     stat_layers = set(style_layers) | set(hist_layers)
+    # Of the photo only the content layer and the match layer are needed: at 2048 px its
+    # shallow maps would hold a gigabyte for nothing.
     with torch.no_grad():
-        photo_feats = features(backbone, photo, stat_layers | {cfg["content_layer"]},
+        photo_feats = features(backbone, photo, {cfg["content_layer"], style_layers[0]},
                                cfg["border_pad"])
         painting_feats = features(backbone, painting, stat_layers, cfg["border_pad"])
     share = cfg["painting_share"]
@@ -94,8 +96,9 @@ def compute_targets(backbone: Backbone, photo: torch.Tensor, painting: torch.Ten
     grams, sorted_hist, inside = {}, {}, {}
     for layer in stat_layers:
         whole = painting_feats[layer][0]
-        inside[layer] = inside_positions(mask, photo_feats[layer].shape[2:])
-        count = masked(photo_feats[layer][0], inside[layer]).shape[2]
+        size = (photo.shape[2] // stride_of(layer), photo.shape[3] // stride_of(layer))
+        inside[layer] = inside_positions(mask, size)
+        count = size[0] * size[1] if inside[layer] is None else inside[layer].numel()
         if layer in style_layers:
             grams[layer] = share * losses.gram(whole)
         if layer in hist_layers:
