@@ -79,7 +79,7 @@ BOUNDS = {
     "transfer.tv_weight": (0, None),
     "transfer.colour_weight": (0, None), "transfer.painting_share": (0, 1),
     "transfer.strength": (0, 1),
-    "transfer.border_pad": (0, 64), "transfer.orientations": (1, 8),
+    "transfer.border_pad": (0, 64), "transfer.tile": (64, None), "transfer.orientations": (1, 8),
     "index.image_size": (48, None), "index.pca_train": (1, None),
     "index.ivf_train_per_list": (1, None), "index.ivf_train_max": (1, None),
     "index.shard_size": (1, None), "index.batch_size": (1, None), "index.workers": (0, None),

@@ -2,16 +2,21 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import torch
 from PIL import Image
 
 from artifier.errors import ConfigError
+from transfer.tiled import HALO
 
-# Peak memory of a painting grows with its pixels: measured on the CPU with the kodim22
-# photo (3:2) at 256, 512 and 768 px, 1.33, 1.59 and 2.25 GB peak RSS, so about 3 KB a
-# pixel at the upper end, over about 1.2 GB for the process, torch and the weights.
-BYTES_PER_PIXEL = 3_000
+# Peak memory grows with the pixels of the full-size maps (the image, Adam's moments, the
+# targets) and with those of one step's activations, which tiles bound (transfer/tiled.py).
+# Measured on the CPU with the cat photo (3:2), `bench/transfer_speed.py --sizes`: 1.5 and
+# 3.3 GB peak RSS at 512 and 1024 px in whole steps (about 3 KB a pixel over 1.2 GB for
+# the process, torch and the weights); 7.7 GB at 2048 in tiles of 1024.
+STEP_BYTES_PER_PIXEL = 3_000
+MAPS_BYTES_PER_PIXEL = 1_400
 BASE_BYTES = 1_200_000_000
 
 
@@ -28,15 +33,19 @@ def available_bytes(device: torch.device) -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
-def needed_bytes(photo: Image.Image, size: int) -> int:
-    """About what painting `photo` at long side `size` takes at its peak."""
-    pixels = size * size * min(photo.size) / max(photo.size)
-    return int(BASE_BYTES + BYTES_PER_PIXEL * pixels)
+def needed_bytes(photo: Image.Image, cfg: dict[str, Any]) -> int:
+    """About what painting `photo` at long side cfg["size"] takes at its peak."""
+    size, tile = cfg["size"], cfg["tile"]
+    short = size * min(photo.size) / max(photo.size)
+    if size <= tile:
+        return int(BASE_BYTES + STEP_BYTES_PER_PIXEL * size * short)
+    window = (tile + 2 * HALO) * (min(tile, short) + 2 * HALO)
+    return int(BASE_BYTES + MAPS_BYTES_PER_PIXEL * size * short + STEP_BYTES_PER_PIXEL * window)
 
 
-def check_memory(photo: Image.Image, size: int, device: torch.device) -> None:
-    need, have = needed_bytes(photo, size), available_bytes(device)
+def check_memory(photo: Image.Image, cfg: dict[str, Any], device: torch.device) -> None:
+    need, have = needed_bytes(photo, cfg), available_bytes(device)
     if need > have:
         raise ConfigError(
-            f"--size {size} needs about {need / 1e9:,.1f} GB of memory on {device}, and "
-            f"{have / 1e9:,.1f} GB are available; use a smaller --size")
+            f"--size {cfg['size']} needs about {need / 1e9:,.1f} GB of memory on {device}, "
+            f"and {have / 1e9:,.1f} GB are available; use a smaller --size")

@@ -18,6 +18,7 @@ from transfer.denoise import denoise_chroma
 from transfer.precision import allow_tf32, network_precision, resolve_precision
 from transfer.strength import resolve_strength, start_image, with_strength
 from transfer.targets import Targets, compute_targets, features, masked
+from transfer.tiled import tiled_backward
 
 Progress = Callable[[int, int, dict[str, float]], None]
 BLOCK = 16  # every working size is a multiple of the deepest stride used
@@ -39,6 +40,16 @@ def resolve_schedule(cfg: dict[str, Any], device: torch.device) -> tuple[str, li
     return name, list(scales), list(iterations)
 
 
+def pixel_terms(image: torch.Tensor, targets: Targets,
+                cfg: dict[str, Any]) -> dict[str, torch.Tensor]:
+    """The weighted terms on the pixels themselves: colour histogram and smoothness."""
+    return {
+        "colour": cfg["colour_weight"] * losses.histogram_loss(
+            masked(image, targets.inside["pixels"]), targets.sorted_pixels),
+        "tv": cfg["tv_weight"] * losses.tv_loss(image),
+    }
+
+
 def loss_terms(backbone: Backbone, image: torch.Tensor, targets: Targets,
                cfg: dict[str, Any]) -> dict[str, torch.Tensor]:
     """Each weighted term of the objective, by name."""
@@ -57,23 +68,27 @@ def loss_terms(backbone: Backbone, image: torch.Tensor, targets: Targets,
                                                               targets.content),
         "style": cfg["style_weight"] * style,
         "hist": cfg["hist_weight"] * hist,
-        "colour": cfg["colour_weight"] * losses.histogram_loss(
-            masked(image, targets.inside["pixels"]), targets.sorted_pixels),
-        "tv": cfg["tv_weight"] * losses.tv_loss(image),
-    }
+    } | pixel_terms(image, targets, cfg)
 
 
 def optimise(backbone: Backbone, start: torch.Tensor, targets: Targets, cfg: dict[str, Any],
-             iterations: int, on_step: Callable[[dict[str, float]], None] | None = None
-             ) -> torch.Tensor:
+             iterations: int, on_step: Callable[[dict[str, float]], None] | None = None,
+             tile: int | None = None) -> torch.Tensor:
+    """Adam on the pixels; with `tile`, each step's gradient is taken in tiles of at
+    most that many pixels a side (transfer/tiled.py), the same gradient in less memory."""
     image = start.detach().clone().requires_grad_(True)
     optimiser = torch.optim.Adam([image], lr=cfg["learning_rate"])
     values: dict[str, float] = {}
     for i in range(iterations):
         optimiser.zero_grad(set_to_none=True)
-        terms = loss_terms(backbone, image, targets, cfg)
-        total = sum(terms.values())
-        total.backward()
+        if tile:
+            terms = tiled_backward(backbone, image, targets, cfg, tile,
+                                   pixel_terms(image, targets, cfg))
+            total = sum(terms.values())
+        else:
+            terms = loss_terms(backbone, image, targets, cfg)
+            total = sum(terms.values())
+            total.backward()
         optimiser.step()
         with torch.no_grad():
             image.clamp_(0, 1)
@@ -110,12 +125,16 @@ def _check_layers(cfg: dict[str, Any]) -> None:
                           "stride of the loss layers")
 
 
-def check_settings(photo: Image.Image, painting: Image.Image, cfg: dict[str, Any]) -> int:
+def check_settings(photo: Image.Image, painting: Image.Image, cfg: dict[str, Any],
+                   masked: bool = False) -> int:
     """Refuse settings that cannot work, before any time is spent; returns the size floor."""
     _check_layers(cfg)
     floor = smallest_long_side(photo, painting)
     if cfg["size"] < floor:
         raise ConfigError(f"size {cfg['size']} is too small for these images; use at least {floor}")
+    if masked and cfg["size"] > cfg["tile"]:
+        raise ConfigError(f"a mask can be painted at sizes up to transfer.tile ({cfg['tile']} "
+                          "px) only; use a smaller --size")
     return floor
 
 
@@ -141,7 +160,7 @@ def paint(photo: Image.Image, painting: Image.Image, backbone: Backbone, cfg: di
     rest keeps the photo, and the border is feathered. `collage` makes the start (the
     quality benchmark swaps in the original's hard-pasted one).
     """
-    floor = check_settings(photo, painting, cfg)
+    floor = check_settings(photo, painting, cfg, mask is not None)
     _, scales, iterations = resolve_schedule(cfg, device)
     torch.manual_seed(cfg["seed"])
     size = cfg["size"]
@@ -172,7 +191,8 @@ def paint(photo: Image.Image, painting: Image.Image, backbone: Backbone, cfg: di
             if progress:
                 progress(step, total_steps, values)
 
-        image = optimise(backbone, image, targets, cfg, count, on_step)
+        tile = cfg["tile"] if max(photo_s.shape[2:]) > cfg["tile"] else None
+        image = optimise(backbone, image, targets, cfg, count, on_step, tile)
     if image.shape[2:] != photo_full.shape[2:]:
         image = F.interpolate(image, size=photo_full.shape[2:], mode="bicubic",
                               align_corners=False).clamp(0, 1)

@@ -23,7 +23,7 @@ def run_transfer(photo: Path, style: Optional[Path], output: Optional[Path], tri
     if output:
         check_output(output)
     photo_img = load_image(photo, max_pixels)
-    check_memory(photo_img, tcfg["size"], pick_device(cfg["backbone"]["device"]))
+    check_memory(photo_img, tcfg, pick_device(cfg["backbone"]["device"]))
     mask_img = load_image(mask, max_pixels) if mask else None
     if style is None:
         from retrieval.search import best_match  # FAISS is loaded only when retrieval is used
@@ -32,7 +32,7 @@ def run_transfer(photo: Path, style: Optional[Path], output: Optional[Path], tri
     else:
         style_name = style.stem
     painting_img = load_image(style, max_pixels)
-    check_settings(photo_img, painting_img, tcfg)
+    check_settings(photo_img, painting_img, tcfg, mask is not None)
     if output is None:
         output = check_output(Path("out") / f"{photo.stem}-{style.stem}.png")
     backbone, device = backbone_from_config(cfg)
