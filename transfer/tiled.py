@@ -97,7 +97,8 @@ def tiled_backward(backbone: Backbone, image: torch.Tensor, targets: Targets,
                    ) -> dict[str, torch.Tensor]:
     """Back-propagates the whole objective into `image.grad`, a tile at a time; the
     network terms are computed here, `pixel_terms` (of `image`, cheap) are passed in.
-    Returns every term's value."""
+    Returns every term's value. Targets under a mask are not tiled: `check_settings`
+    refuses a mask above the tile size."""
     pad, style_layers = cfg["border_pad"], cfg["style_layers"]
     content_layer, hist_layers = cfg["content_layer"], cfg["hist_layers"]
     padded = F.pad(image.detach(), (pad,) * 4, mode="reflect") if pad else image.detach()
