@@ -84,17 +84,16 @@ def optimise(backbone: Backbone, start: torch.Tensor, targets: Targets, cfg: dic
         if tile:
             terms = tiled_backward(backbone, image, targets, cfg, tile,
                                    pixel_terms(image, targets, cfg))
-            total = sum(terms.values())
         else:
             terms = loss_terms(backbone, image, targets, cfg)
-            total = sum(terms.values())
-            total.backward()
+            sum(terms.values()).backward()
         optimiser.step()
         with torch.no_grad():
             image.clamp_(0, 1)
         if on_step:
             if i % REPORT_EVERY == 0 or i == iterations - 1:
-                values = {name: value.item() for name, value in (terms | {"total": total}).items()}
+                values = {name: value.item() for name, value in terms.items()}
+                values["total"] = sum(values.values())
             on_step(values)
     return image.detach()
 

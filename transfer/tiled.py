@@ -61,7 +61,8 @@ def _at(full: torch.Tensor, box: Box, layer: str) -> torch.Tensor:
 
 
 def _statistics(backbone: Backbone, padded: torch.Tensor, boxes: list[Box], targets: Targets,
-                cfg: dict[str, Any]) -> tuple[dict, dict, dict[str, torch.Tensor]]:
+                cfg: dict[str, Any], positions: dict[str, int]
+                ) -> tuple[dict, dict, dict[str, torch.Tensor]]:
     """Pass 1: Gram matrices and the histogram loss's per-position targets, and the
     style and histogram terms' values."""
     pad, style_layers, hist_layers = cfg["border_pad"], cfg["style_layers"], cfg["hist_layers"]
@@ -80,7 +81,7 @@ def _statistics(backbone: Backbone, padded: torch.Tensor, boxes: list[Box], targ
             for layer in hist_layers:
                 _at(maps[layer], box, layer).copy_(feats[layer])
         for layer in style_layers:
-            grams[layer] /= (height // stride_of(layer)) * (width // stride_of(layer))
+            grams[layer] /= positions[layer]
         remapped = {layer: losses.histogram_target(maps[layer], targets.sorted_hist[layer])
                     for layer in hist_layers}
         values = {
@@ -103,12 +104,12 @@ def tiled_backward(backbone: Backbone, image: torch.Tensor, targets: Targets,
     content_layer, hist_layers = cfg["content_layer"], cfg["hist_layers"]
     padded = F.pad(image.detach(), (pad,) * 4, mode="reflect") if pad else image.detach()
     boxes = tile_boxes(image.shape[2], image.shape[3], tile)
-    grams, remapped, values = _statistics(backbone, padded, boxes, targets, cfg)
+    positions = {layer: (image.shape[2] // stride_of(layer)) * (image.shape[3] // stride_of(layer))
+                 for layer in {*style_layers, *hist_layers}}
+    grams, remapped, values = _statistics(backbone, padded, boxes, targets, cfg, positions)
     # d mse(G, T) / dG, so that f^T M f / N per position back-propagates the style loss.
     coef = {layer: weight * 2 * (grams[layer] - targets.grams[layer]) / grams[layer].numel()
             for layer, weight in zip(style_layers, cfg["style_layer_weights"])}
-    positions = {layer: (image.shape[2] // stride_of(layer)) * (image.shape[3] // stride_of(layer))
-                 for layer in {*style_layers, *hist_layers}}
     padded.requires_grad_(True)
     content = torch.zeros((), device=image.device)
     for box in boxes:
