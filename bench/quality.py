@@ -26,7 +26,7 @@ from judge.metrics import judge_all
 from judge.network import load_judge
 from transfer.collage import matched_collage
 from transfer.engine import paint
-from transfer.matching import match_positions
+from transfer.matching import flat_index, match_positions
 from transfer.triptych import triptych
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,7 +58,7 @@ def hard_collage(photo: torch.Tensor, painting: torch.Tensor, backbone, layer: s
         positions = match_positions(backbone(photo, [layer])[layer][0],
                                     [backbone(painting, [layer])[layer][0]])
     blocks = F.unfold(painting, stride, stride=stride)
-    index = (positions[..., 1] * (painting.shape[3] // stride) + positions[..., 2]).flatten()
+    index = flat_index([(painting.shape[2] // stride, painting.shape[3] // stride)], positions)
     h, w = positions.shape[:2]
     return F.fold(blocks[:, :, index], (h * stride, w * stride), stride, stride=stride)
 
