@@ -67,6 +67,9 @@ def transfer(
     strength: Annotated[Optional[str], typer.Option(
         help="How much of the painting goes in: 0 keeps the photo, 1 paints hardest; "
              "auto (default) picks it for the pair.")] = None,
+    provenance: Annotated[Optional[Path], typer.Option(
+        help="Also write this PNG: the result beside the painting, tinted so that a colour "
+             "on the result marks where in the painting that part came from.")] = None,
     preserve_colour: Annotated[Optional[bool], typer.Option(
         "--preserve-colour/--painting-colour",
         help="Keep the photo's colours and take only light and strokes from the painting.")] = None,
@@ -82,7 +85,7 @@ def transfer(
         "transfer.strength": _number_or_auto(strength),
         "backbone.device": device, "backbone.name": backbone,
         "backbone.weights": str(weights) if weights else None})
-    path = run_transfer(photo, style, output, triptych, cfg, index, pick, mask)
+    path = run_transfer(photo, style, output, triptych, cfg, index, pick, mask, provenance)
     typer.echo(str(path))
 
 

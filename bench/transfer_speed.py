@@ -51,7 +51,9 @@ def run_artifier(size: int, schedule: str, steps: int | None, device: str,
     stamps: list[float] = []
     start = time.perf_counter()
 
-    def tick(step: int, total: int, values: dict) -> None:
+    def tick(step: int, total: int, values: dict, image: torch.Tensor) -> None:
+        if step == 0:  # the start, before the first step
+            return
         if dev.type == "cuda":
             torch.cuda.synchronize()
         stamps.append(time.perf_counter())

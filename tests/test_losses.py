@@ -38,7 +38,7 @@ def test_all_terms_together_fall(backbone, setup):
     cfg, start, targets = setup
     before = _values(backbone, start, targets, cfg)
     seen = []
-    optimise(backbone, start, targets, cfg, 10, seen.append)
+    optimise(backbone, start, targets, cfg, 10, lambda values, _image: seen.append(values))
     assert seen[-1]["total"] < 0.8 * sum(before.values())
     assert seen[-1]["content"] < before["content"]
 

@@ -47,12 +47,20 @@ def oriented(painting: torch.Tensor, orientations: int) -> list[torch.Tensor]:
     return [orient(painting, which) for which in range(orientations)]
 
 
-def matched_collage(photo: torch.Tensor, painting: torch.Tensor, backbone, layer: str,
-                    stride: int, orientations: int = 1) -> torch.Tensor:
+def collage_and_matches(photo: torch.Tensor, painting: torch.Tensor, backbone, layer: str,
+                        stride: int, orientations: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
     """The collage for a photo and a painting, both (1, 3, H, W) with sides multiples of
-    stride, from the painting's blocks in `orientations` orientations."""
+    stride, from the painting's blocks in `orientations` orientations; and the
+    correspondence it was laid from, (h, w, 3) as `match_positions` gives it."""
     paintings = oriented(painting, orientations)
     with torch.no_grad():
         photo_feats = backbone(photo, [layer])[layer][0]
         maps = [backbone(p, [layer])[layer][0] for p in paintings]
-    return paste_blocks(paintings, match_positions(photo_feats, maps), stride)
+    positions = match_positions(photo_feats, maps)
+    return paste_blocks(paintings, positions, stride), positions
+
+
+def matched_collage(photo: torch.Tensor, painting: torch.Tensor, backbone, layer: str,
+                    stride: int, orientations: int = 1) -> torch.Tensor:
+    """The collage alone (see `collage_and_matches`)."""
+    return collage_and_matches(photo, painting, backbone, layer, stride, orientations)[0]

@@ -20,7 +20,8 @@ from transfer.strength import resolve_strength, start_image, with_strength
 from transfer.targets import Targets, compute_targets, features, masked
 from transfer.tiled import tiled_backward
 
-Progress = Callable[[int, int, dict[str, float]], None]
+# (step, steps in all, the loss terms last read, the image now): step 0 is the start.
+Progress = Callable[[int, int, dict[str, float], torch.Tensor], None]
 BLOCK = 16  # every working size is a multiple of the deepest stride used
 MIN_SHORT_SIDE = 48  # 3 positions at relu5_1: the smallest map a 3x3 patch fits in
 # Steps between reading the losses back for progress: on CUDA each read waits for the
@@ -72,7 +73,8 @@ def loss_terms(backbone: Backbone, image: torch.Tensor, targets: Targets,
 
 
 def optimise(backbone: Backbone, start: torch.Tensor, targets: Targets, cfg: dict[str, Any],
-             iterations: int, on_step: Callable[[dict[str, float]], None] | None = None,
+             iterations: int,
+             on_step: Callable[[dict[str, float], torch.Tensor], None] | None = None,
              tile: int | None = None) -> torch.Tensor:
     """Adam on the pixels; with `tile`, each step's gradient is taken in tiles of at
     most that many pixels a side (transfer/tiled.py), the same gradient in less memory."""
@@ -94,7 +96,7 @@ def optimise(backbone: Backbone, start: torch.Tensor, targets: Targets, cfg: dic
             if i % REPORT_EVERY == 0 or i == iterations - 1:
                 values = {name: value.item() for name, value in terms.items()}
                 values["total"] = sum(values.values())
-            on_step(values)
+            on_step(values, image.detach())
     return image.detach()
 
 
@@ -176,6 +178,8 @@ def paint(photo: Image.Image, painting: Image.Image, backbone: Backbone, cfg: di
     if full_mask is not None:
         image = full_mask * image + (1 - full_mask) * photo_full
     total_steps, step = sum(iterations), 0
+    if progress:
+        progress(0, total_steps, {}, image)
     for scale, count in zip(scales, iterations):
         photo_s, painting_s = working_pair(photo, painting, max(floor, round(size * scale)),
                                            device)
@@ -184,11 +188,11 @@ def paint(photo: Image.Image, painting: Image.Image, backbone: Backbone, cfg: di
         scale_mask = mask_tensor(mask, photo_s) if mask is not None else None
         targets = compute_targets(backbone, photo_s, painting_s, cfg, scale_mask)
 
-        def on_step(values: dict[str, float]) -> None:
+        def on_step(values: dict[str, float], now: torch.Tensor) -> None:
             nonlocal step
             step += 1
             if progress:
-                progress(step, total_steps, values)
+                progress(step, total_steps, values, now)
 
         tile = cfg["tile"] if max(photo_s.shape[2:]) > cfg["tile"] else None
         image = optimise(backbone, image, targets, cfg, count, on_step, tile)
