@@ -44,10 +44,13 @@ class IndexView:
             self._faiss = read_index(self.dir / self.manifest["index_file"], mmap=True)
         return self._faiss
 
-    def rows(self, ids: Iterable[int] | None = None) -> list[sqlite3.Row]:
+    def rows(self, ids: Iterable[int] | None = None,
+             style: str | None = None) -> list[sqlite3.Row]:
+        """The artworks of `ids` in that order, or all of them (of one `style`, if given)."""
         if ids is None:
+            where, args = ("AND style=?", [style]) if style is not None else ("", [])
             return self.db.execute(f"SELECT {ROW_COLUMNS} FROM artworks WHERE state='done' "
-                                   "ORDER BY shard, row").fetchall()
+                                   f"{where} ORDER BY shard, row", args).fetchall()
         ids = [int(i) for i in ids]
         found = {r["id"]: r for r in self.db.execute(
             f"SELECT {ROW_COLUMNS} FROM artworks WHERE state='done' "
@@ -65,6 +68,12 @@ class IndexView:
                 chunk = group[start:start + size]
                 maps = np.stack(self.store.read_many(chunk))
                 yield chunk, torch.from_numpy(maps).to(device).permute(0, 3, 1, 2)
+
+    def styles(self) -> list[tuple[str, int]]:
+        """Each style of the collection with its number of artworks, largest first."""
+        return [tuple(r) for r in self.db.execute(
+            "SELECT style, COUNT(*) AS n FROM artworks WHERE state='done' AND style != '' "
+            "GROUP BY style ORDER BY n DESC, style")]
 
     def count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM artworks WHERE state='done'").fetchone()[0]

@@ -108,14 +108,15 @@ def _ranked(view: IndexView, rows: list, scores: dict[int, float], top: int, n_p
 
 
 def search(view: IndexView, photo: torch.Tensor, top: int, exact: bool, cfg: dict[str, Any],
-           device: torch.device) -> Retrieval:
-    """Rank the collection for a photo map; timings per stage in seconds."""
+           device: torch.device, style: str | None = None) -> Retrieval:
+    """Rank the collection, or its artworks of one `style`, for a photo map; timings per
+    stage in seconds."""
     rcfg = cfg["retrieval"]
     timings: dict[str, float] = {}
     n_patches = (photo.shape[1] - 2) * (photo.shape[2] - 2)
     if exact:
         start = time.perf_counter()
-        rows = view.rows()
+        rows = view.rows(style=style)
         scores = exact_scores(view, photo, rows, rcfg["exact_batch"], device)
         timings["exact"] = time.perf_counter() - start
         return _ranked(view, rows, scores, top, n_patches, timings)
@@ -127,10 +128,15 @@ def search(view: IndexView, photo: torch.Tensor, top: int, exact: bool, cfg: dic
     timings["faiss_search"] = time.perf_counter() - start
     start = time.perf_counter()
     artworks, approx = approximate_scores(ids, distances)
+    candidates = view.count()
+    if style is not None:
+        allowed = [r["id"] for r in view.rows(style=style)]
+        keep = np.isin(artworks, allowed)
+        artworks, approx, candidates = artworks[keep], approx[keep], len(allowed)
     wanted = max(top, rcfg["shortlist"])
     # Artworks no hit reached share one upper bound; when the hits cannot fill the
-    # shortlist, every artwork is scored, so each one stays rankable.
-    rows = (view.rows() if len(artworks) < wanted or wanted >= view.count()
+    # shortlist, every candidate is scored, so each one stays rankable.
+    rows = (view.rows(style=style) if len(artworks) < wanted or wanted >= candidates
             else view.rows(artworks[np.argsort(-approx)[:wanted]]))
     timings["aggregate"] = time.perf_counter() - start
     start = time.perf_counter()

@@ -122,3 +122,23 @@ def test_transfer_without_style_uses_the_best_match(small_index, photo_path, tmp
     assert result.returncode == 0, result.stderr
     settings = json.loads(Image.open(out).text["artifier"])
     assert settings["style"] == best[1].path
+
+
+@pytest.mark.parametrize("shortlist", [300, 4])
+def test_style_filter_ranks_that_style_as_the_exact_path_does(small_index, photo_path, backbone,
+                                                              shortlist):
+    from retrieval.catalog_view import IndexView
+    from retrieval.search import photo_features, search
+
+    cfg = load_config()
+    cfg["retrieval"]["shortlist"] = shortlist
+    view = IndexView(small_index, backbone, cfg)
+    try:
+        assert dict(view.styles())["Cubism"] == 8
+        feats = photo_features(photo_path, backbone, view, torch.device("cpu"), 10**8)
+        every = search(view, feats, 40, True, cfg, torch.device("cpu")).matches
+        only = search(view, feats, 2, False, cfg, torch.device("cpu"), style="Cubism").matches
+    finally:
+        view.close()
+    assert [m.id for m in only] == [m.id for m in every if m.style == "Cubism"][:2]
+    assert every[0].style != "Cubism"  # the filter changed the answer
