@@ -125,6 +125,25 @@ def retrieve(
                    err=True)
 
 
+@app.command()
+def serve(
+    index: IndexDir = DEFAULT_INDEX,
+    host: Annotated[Optional[str], typer.Option(
+        help="Address to listen on; the default 127.0.0.1 keeps it to this machine.")] = None,
+    port: Annotated[Optional[int], typer.Option(help="Port (default 8000).")] = None,
+    results: Annotated[Optional[Path], typer.Option(
+        help="Folder for uploads, results and the gallery (default studio-results).")] = None,
+    device: Device = None, config: ConfigPath = None, sets: Sets = None,
+) -> None:
+    """Artifier Studio: a local web page to find paintings for a photo, paint and browse."""
+    from studio.serve import serve as run_studio
+
+    cfg = _config(config, sets, **{"studio.host": host, "studio.port": port,
+                                   "studio.results": str(results) if results else None,
+                                   "backbone.device": device})
+    run_studio(cfg, index)
+
+
 def main() -> None:
     """Entry point: a user's mistake is one line on stderr and exit status 1."""
     try:

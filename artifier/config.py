@@ -85,6 +85,8 @@ BOUNDS = {
     "index.shard_size": (1, None), "index.batch_size": (1, None), "index.workers": (0, None),
     "retrieval.k": (1, None), "retrieval.nprobe": (1, None), "retrieval.shortlist": (1, None),
     "retrieval.exact_batch": (1, None),
+    "studio.port": (0, 65535), "studio.max_upload_mb": (1, None), "studio.matches": (1, 200),
+    "studio.preview_seconds": (0, None),
 }
 
 
@@ -118,13 +120,19 @@ def _check_ranges(cfg: dict[str, Any]) -> None:
             raise ConfigError(f"{name} must be {wanted}, got {value!r}")
 
 
-def load_config(path: Path | None = None, overrides: list[str] | None = None) -> dict[str, Any]:
-    """The configuration as a fresh dict: the default file, a user's file over it, then
-    the overrides. Each file is parsed only once per process."""
-    cfg = copy.deepcopy(_read(DEFAULT_PATH))
-    if path:
-        cfg = _merge(cfg, _read(Path(path)))
-    for override in overrides or []:
+def with_overrides(cfg: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """A copy of `cfg` with `section.key=value` overrides, checked as the CLI's are."""
+    cfg = copy.deepcopy(cfg)
+    for override in overrides:
         apply_override(cfg, override)
     _check_ranges(cfg)
     return cfg
+
+
+def load_config(path: Path | None = None, overrides: list[str] | None = None) -> dict[str, Any]:
+    """The configuration as a fresh dict: the default file, a user's file over it, then
+    the overrides. Each file is parsed only once per process."""
+    cfg = _read(DEFAULT_PATH)
+    if path:
+        cfg = _merge(cfg, _read(Path(path)))
+    return with_overrides(cfg, overrides or [])

@@ -39,3 +39,7 @@ class IndexDamagedError(ArtifierError):
 
 class IndexLockedError(ArtifierError):
     """Another process is writing the same index."""
+
+
+class UploadError(ArtifierError):
+    """An upload to the studio is empty or over its byte limit."""

@@ -1,0 +1,72 @@
+"""One painting as the studio runs it: progress and previews into its job, then the
+result's files and its gallery row."""
+from __future__ import annotations
+
+import io
+import json
+import time
+from itertools import accumulate
+from pathlib import Path
+from typing import Any
+
+import torch
+from PIL import Image
+
+from artifier.images import fit_long_side, load_image, save_png, to_pil
+from studio.gallery import add_result, result_dir
+from studio.jobs import Job
+from studio.state import Studio
+from transfer.engine import resolve_schedule
+from transfer.provenance import provenance_map
+from transfer.run import paint_pair, result_settings
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def work_done(scales: list[float], iterations: list[int]) -> list[float]:
+    """The share of the work finished after each step: a step costs its pixels."""
+    costs = [scale * scale for scale, count in zip(scales, iterations) for _ in range(count)]
+    total = sum(costs)
+    return [done / total for done in accumulate(costs)]
+
+
+def paint_job(studio: Studio, job: Job, photo: Path, painting: Path, painting_name: str,
+              cfg: dict[str, Any]) -> None:
+    """Paint, reporting to `job` (a preview at the start and every few seconds), and
+    keep the result in the gallery."""
+    tcfg, max_pixels = cfg["transfer"], cfg["images"]["max_pixels"]
+    photo_img, painting_img = load_image(photo, max_pixels), load_image(painting, max_pixels)
+    schedule, scales, iterations = resolve_schedule(tcfg, studio.device)
+    done = work_done(scales, iterations)
+    every = cfg["studio"]["preview_seconds"]
+    last_preview = float("-inf")
+
+    def progress(step: int, total: int, values: dict[str, float], image: torch.Tensor) -> None:
+        nonlocal last_preview
+        preview = None
+        if step == 0 or time.monotonic() - last_preview >= every:
+            preview, last_preview = png_bytes(to_pil(image)), time.monotonic()
+        job.report(step, total, done[step - 1] if step else 0.0, preview)
+
+    start = time.monotonic()
+    painted = paint_pair(photo_img, painting_img, studio.backbone, studio.device, tcfg, progress)
+    job.report(job.total, job.total, 1.0, png_bytes(painted.image))
+    result_id = job.id
+    folder = result_dir(studio.results, result_id)
+    folder.mkdir(parents=True)
+    settings = result_settings(photo.name, painting_name, None, schedule, cfg, studio.device,
+                               painted.cfg)
+    save_png(painted.image, folder / "result.png", settings)
+    fit_long_side(photo_img, tcfg["size"]).save(folder / "photo.png")
+    fit_long_side(painting_img, max(tcfg["size"], 512)).save(folder / "painting.png")
+    boxes = painted.boxes.round(5).tolist() if painted.boxes is not None else None
+    (folder / "provenance.json").write_text(json.dumps({"boxes": boxes}))
+    if painted.boxes is not None:
+        save_png(provenance_map(painted.image, painting_img, painted.boxes),
+                 folder / "provenance.png", settings)
+    add_result(studio.results, result_id, painting_name, time.monotonic() - start, settings)
+    job.result = result_id

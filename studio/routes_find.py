@@ -1,0 +1,121 @@
+"""Find: upload a photo or a painting, list the matches, serve the collection's images."""
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+from typing import Optional
+
+import torch
+from fastapi import APIRouter, File, HTTPException, Request, UploadFile
+from fastapi.responses import FileResponse, Response
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from artifier.images import load_image
+
+from studio.state import Studio
+from studio.uploads import store_upload, upload_path
+
+router = APIRouter()
+THUMB = 256
+
+
+def studio_of(request: Request) -> Studio:
+    return request.app.state.studio
+
+
+def existing_upload(studio: Studio, upload_id: str) -> Path:
+    try:
+        path = upload_path(studio.uploads, upload_id)
+    except ValueError:
+        raise HTTPException(404, "no such upload") from None
+    if not path.is_file():
+        raise HTTPException(404, "no such upload")
+    return path
+
+
+@router.get("/info")
+def info(request: Request) -> dict:
+    studio = studio_of(request)
+    t = studio.cfg["transfer"]
+    styles = studio.on_index(lambda view: view.styles()) if studio.view else []
+    count = studio.on_index(lambda view: view.count()) if studio.view else 0
+    return {"index": str(studio.index_dir), "no_index": studio.no_index, "artworks": count,
+            "styles": styles, "device": str(studio.device),
+            "defaults": {"size": t["size"], "schedule": t["schedule"], "strength": t["strength"],
+                         "preserve_colour": t["preserve_colour"],
+                         "matches": studio.cfg["studio"]["matches"]},
+            "schedules": sorted(t["schedules"])}
+
+
+@router.post("/uploads")
+async def upload(request: Request, file: UploadFile = File(...)) -> dict:
+    studio = studio_of(request)
+    limit = studio.cfg["studio"]["max_upload_mb"] * 2**20
+    data = await file.read(limit + 1)
+    upload_id, image = await run_in_threadpool(store_upload, data, studio.uploads, limit,
+                                               studio.cfg["images"]["max_pixels"])
+    return {"id": upload_id, "width": image.width, "height": image.height}
+
+
+@router.get("/uploads/{upload_id}.png")
+def uploaded(request: Request, upload_id: str) -> FileResponse:
+    return FileResponse(existing_upload(studio_of(request), upload_id), media_type="image/png")
+
+
+class MatchRequest(BaseModel):
+    photo: str
+    top: int = Field(12, ge=1, le=200)
+    style: Optional[str] = None
+
+
+@router.post("/matches")
+def matches(request: Request, ask: MatchRequest) -> dict:
+    from retrieval.search import photo_features, search
+
+    studio = studio_of(request)
+    if studio.view is None:
+        raise HTTPException(409, f"no index to search: {studio.no_index}")
+    photo = existing_upload(studio, ask.photo)
+
+    def run(view) -> dict:
+        feats = photo_features(photo, studio.backbone, view, studio.device,
+                               studio.cfg["images"]["max_pixels"])
+        found = search(view, feats, ask.top, False, studio.cfg, studio.device, ask.style)
+        return found.as_dict()
+
+    with torch.inference_mode():
+        found = studio.on_index(run)
+    for match in found["matches"]:
+        match.pop("path")
+    return found
+
+
+def artwork_file(studio: Studio, art_id: int) -> tuple[Path, str]:
+    """An artwork's file, only if it lies inside the indexed collection; and its name."""
+    if studio.view is None:
+        raise HTTPException(404, "no index")
+    rows = studio.on_index(lambda view: view.rows([art_id]))
+    if not rows:
+        raise HTTPException(404, "no such artwork")
+    # Checked by name, not by where links lead: a collection of links is a collection.
+    collection = Path(os.path.abspath(studio.view.collection))
+    path = Path(os.path.normpath(collection / rows[0]["path"]))
+    if not path.is_relative_to(collection) or not path.is_file():
+        raise HTTPException(404, "no such artwork")
+    row = rows[0]
+    return path, f"{row['artist']}, {row['title']}" if row["artist"] else row["title"]
+
+
+@router.get("/art/{art_id}")
+def artwork(request: Request, art_id: int, thumb: bool = False) -> Response:
+    path, _ = artwork_file(studio_of(request), art_id)
+    if not thumb:
+        return FileResponse(path)
+    image = load_image(path, studio_of(request).cfg["images"]["max_pixels"])
+    image.thumbnail((THUMB, THUMB))
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=88)
+    return Response(buffer.getvalue(), media_type="image/jpeg",
+                    headers={"Cache-Control": "max-age=3600"})

@@ -1,0 +1,105 @@
+"""Paint: queue a painting, follow it (state, progress events, previews), cancel it."""
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Optional, Union
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import Response, StreamingResponse
+from pydantic import BaseModel, Field
+
+from artifier.config import with_overrides
+from artifier.images import load_image
+from studio.jobs import FINISHED, Job
+from studio.paint_job import paint_job
+from studio.routes_find import artwork_file, existing_upload, studio_of
+from studio.uploads import new_id
+from transfer.budget import check_memory
+from transfer.engine import check_settings, resolve_schedule
+
+router = APIRouter()
+EVENT_POLL_S = 0.25
+
+
+class PaintRequest(BaseModel):
+    photo: str
+    # The painting: an artwork of the index by id, or an uploaded painting.
+    art: Optional[int] = None
+    painting: Optional[str] = None
+    size: Optional[int] = Field(None, ge=1)
+    schedule: Optional[str] = None
+    strength: Union[float, str, None] = None
+    preserve_colour: Optional[bool] = None
+
+
+@router.post("/jobs")
+def start(request: Request, ask: PaintRequest) -> dict:
+    studio = studio_of(request)
+    if (ask.art is None) == (ask.painting is None):
+        raise HTTPException(400, "name one painting: an artwork (art) or an upload (painting)")
+    photo = existing_upload(studio, ask.photo)
+    if ask.art is not None:
+        painting, name = artwork_file(studio, ask.art)
+    else:
+        painting, name = existing_upload(studio, ask.painting), "your painting"
+    cfg = with_overrides(studio.cfg, [f"transfer.{key}={json.dumps(value)}" for key, value in
+                                      ask.model_dump(exclude={"photo", "art", "painting"}).items()
+                                      if value is not None])
+    max_pixels = cfg["images"]["max_pixels"]
+    photo_img = load_image(photo, max_pixels)
+    check_memory(photo_img, cfg["transfer"], studio.device)
+    check_settings(photo_img, load_image(painting, max_pixels), cfg["transfer"])
+    resolve_schedule(cfg["transfer"], studio.device)
+    job = Job(new_id(), name)
+    studio.jobs.submit(job, lambda j: paint_job(studio, j, photo, painting, name, cfg))
+    return job.public(studio.jobs.ahead_of(job))
+
+
+def job_of(request: Request, job_id: str) -> Job:
+    job = studio_of(request).jobs.get(job_id)
+    if job is None:
+        raise HTTPException(404, "no such painting job")
+    return job
+
+
+@router.get("/jobs/{job_id}")
+def state(request: Request, job_id: str) -> dict:
+    job = job_of(request, job_id)
+    return job.public(studio_of(request).jobs.ahead_of(job))
+
+
+@router.get("/jobs/{job_id}/events")
+async def events(request: Request, job_id: str) -> StreamingResponse:
+    """Server-sent events: the job's state each time it changes, until it ends."""
+    job, jobs = job_of(request, job_id), studio_of(request).jobs
+
+    async def stream():
+        last = None
+        while True:
+            now = job.public(jobs.ahead_of(job))
+            if now != last:
+                yield f"data: {json.dumps(now)}\n\n"
+                last = now
+            if job.state in FINISHED or await request.is_disconnected():
+                return
+            await asyncio.sleep(EVENT_POLL_S)
+
+    return StreamingResponse(stream(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/jobs/{job_id}/preview.png")
+def preview(request: Request, job_id: str) -> Response:
+    job = job_of(request, job_id)
+    if job.preview is None:
+        raise HTTPException(404, "no preview yet")
+    return Response(job.preview, media_type="image/png", headers={"Cache-Control": "no-store"})
+
+
+@router.delete("/jobs/{job_id}")
+def cancel(request: Request, job_id: str) -> dict:
+    job = job_of(request, job_id)
+    if not studio_of(request).jobs.cancel(job_id):
+        raise HTTPException(409, f"the painting is already {job.state}")
+    return {"cancelled": job_id}

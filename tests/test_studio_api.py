@@ -1,0 +1,153 @@
+import io
+import json
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from tests.studio_fixtures import png_header_only, studio_config, wait_for
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    return tmp_path_factory.mktemp("studio") / "results"
+
+
+@pytest.fixture(scope="module")
+def client(small_index, results):
+    from studio.app import create_app
+    from studio.state import open_studio
+
+    studio = open_studio(studio_config(results, "studio.max_upload_mb=1"), small_index, results)
+    with TestClient(create_app(studio)) as test_client:
+        yield test_client
+
+
+def _upload(client, path_or_bytes, name="photo.jpg"):
+    data = path_or_bytes if isinstance(path_or_bytes, bytes) else path_or_bytes.read_bytes()
+    return client.post("/api/uploads", files={"file": (name, data, "application/octet-stream")})
+
+
+@pytest.fixture(scope="module")
+def photo_id(client, photo_path):
+    answer = _upload(client, photo_path)
+    assert answer.status_code == 200, answer.text
+    return answer.json()["id"]
+
+
+def _paint(client, photo_id, **settings):
+    answer = client.post("/api/jobs", json={"photo": photo_id, "size": 96, **settings})
+    assert answer.status_code == 200, answer.text
+    return answer.json()["id"]
+
+
+def _events(client, job_id):
+    with client.stream("GET", f"/api/jobs/{job_id}/events") as stream:
+        return [json.loads(line[6:]) for line in stream.iter_lines() if line.startswith("data: ")]
+
+
+def test_upload_is_kept_decoded_under_a_generated_name(client, photo_id, photo_path, results):
+    assert list((results / "uploads").iterdir()) == [results / "uploads" / f"{photo_id}.png"]
+    kept = Image.open(io.BytesIO(client.get(f"/api/uploads/{photo_id}.png").content))
+    assert kept.size == Image.open(photo_path).size
+
+
+def test_matches_come_ranked_and_filter_by_style(client, photo_id):
+    every = client.post("/api/matches", json={"photo": photo_id, "top": 12}).json()["matches"]
+    assert len(every) == 12 and [m["rank"] for m in every] == list(range(1, 13))
+    assert all(a["score"] >= b["score"] for a, b in zip(every, every[1:]))
+    assert "path" not in every[0] and every[0]["title"]
+    styles = {s for s, _ in client.get("/api/info").json()["styles"]}
+    assert styles == {"Ukiyo-e", "Pointillism", "Cubism", "Fauvism", "Baroque"}
+    cubist = client.post("/api/matches", json={"photo": photo_id, "style": "Cubism"}).json()["matches"]
+    assert len(cubist) == 8 and {m["style"] for m in cubist} == {"Cubism"}
+    thumb = Image.open(io.BytesIO(client.get(f"/api/art/{cubist[0]['id']}?thumb=1").content))
+    assert max(thumb.size) <= 256
+
+
+def test_paint_reports_progress_and_lands_in_the_gallery(client, photo_id, results):
+    art = client.post("/api/matches", json={"photo": photo_id, "top": 1}).json()["matches"][0]
+    job_id = _paint(client, photo_id, art=art["id"], strength=1.0)
+    events = _events(client, job_id)
+    running = [e for e in events if e["state"] == "running" and e["total"]]
+    assert events[-1]["state"] == "done", events[-1]
+    steps = [e["step"] for e in running]
+    assert steps == sorted(steps) and len(set(steps)) > 2
+    assert events[-1]["step"] == events[-1]["total"] == 9
+    fractions = [e["fraction"] for e in running]
+    assert fractions == sorted(fractions) and events[-1]["fraction"] == 1.0
+    assert events[-1]["preview"] >= 2  # the start, then the image as it refines
+    assert Image.open(io.BytesIO(client.get(f"/api/jobs/{job_id}/preview.png").content)).size[0] == 96
+
+    listed = client.get("/api/results").json()
+    assert [r["id"] for r in listed] == [events[-1]["result"]]
+    record = client.get(f"/api/results/{listed[0]['id']}").json()
+    result = Image.open(io.BytesIO(client.get(f"/api/results/{record['id']}/result.png").content))
+    settings = json.loads(result.text["artifier"])  # the PNG says how it was made, as the CLI's
+    assert settings["transfer"]["size"] == 96 and settings["transfer"]["strength"] == 1.0
+    boxes = np.array(record["boxes"])
+    assert boxes.shape == (result.height // 16, result.width // 16, 4)
+    assert (boxes[..., 2] > boxes[..., 0]).all() and boxes.min() >= 0 and boxes.max() <= 1
+    download = client.get(f"/api/results/{record['id']}/result.png?download=1")
+    assert "attachment" in download.headers["content-disposition"]
+
+
+def test_paint_with_an_uploaded_painting_then_delete_it(client, photo_id, painting_path, results):
+    painting = _upload(client, painting_path, "starry.jpg").json()["id"]
+    job_id = _paint(client, photo_id, painting=painting, preserve_colour=True)
+    state = wait_for(lambda: client.get(f"/api/jobs/{job_id}").json())
+    assert state["state"] == "done", state
+    assert client.get(f"/api/results/{state['result']}").json()["painting_name"] == "your painting"
+    assert (results / state["result"] / "provenance.png").is_file()
+    assert client.delete(f"/api/results/{state['result']}").status_code == 200
+    assert state["result"] not in [r["id"] for r in client.get("/api/results").json()]
+    assert not (results / state["result"]).exists()
+    assert client.get(f"/api/results/{state['result']}").status_code == 404
+
+
+def test_queued_and_running_paintings_can_be_cancelled(client, photo_id, painting_path):
+    painting = _upload(client, painting_path, "starry.jpg").json()["id"]
+    slow = {"painting": painting, "size": 128}
+    first, second = _paint(client, photo_id, **slow), _paint(client, photo_id, **slow)
+    assert client.get(f"/api/jobs/{second}").json()["ahead"] == 1
+    assert client.delete(f"/api/jobs/{second}").status_code == 200
+    wait_for(lambda: client.get(f"/api/jobs/{first}").json(), lambda s: s["step"] >= 1)
+    assert client.delete(f"/api/jobs/{first}").status_code == 200
+    for job_id in (first, second):
+        assert wait_for(lambda: client.get(f"/api/jobs/{job_id}").json())["state"] == "cancelled"
+    assert client.delete(f"/api/jobs/{first}").status_code == 409
+
+
+@pytest.mark.parametrize("data, status, words", [
+    (b"this is not an image", 400, "not an image"),
+    (png_header_only(100_000, 100_000), 400, "too large"),
+    (b"\xff\xd8" + b"\0" * (2 * 2**20), 413, "limit"),
+    (b"", 413, "empty"),
+])
+def test_bad_uploads_are_refused_with_a_reason(client, results, data, status, words):
+    before = sorted(p.name for p in results.rglob("*"))
+    answer = _upload(client, data, "../../outside.png")
+    assert answer.status_code == status and words in answer.json()["detail"], answer.text
+    assert sorted(p.name for p in results.rglob("*")) == before
+    assert not (results.parent / "outside.png").exists()
+
+
+@pytest.mark.parametrize("url", [
+    "/api/uploads/..%2F..%2Fgallery.sqlite.png", "/api/uploads/../../etc/passwd",
+    "/static/../pyproject.toml", "/static/%2e%2e/%2e%2e/pyproject.toml",
+    "/api/results/..%2Fuploads/result.png", "/api/results/0123/../../result.png",
+    "/api/art/..%2F..%2Fetc%2Fpasswd", "/api/art/99999",
+])
+def test_only_the_collection_and_results_are_served(client, url):
+    answer = client.get(url)
+    assert 400 <= answer.status_code < 500 and b"root:" not in answer.content
+
+
+@pytest.mark.parametrize("settings, words", [
+    ({"size": 10}, "too small"), ({"strength": 2}, "strength"),
+    ({"schedule": "forever"}, "schedule"), ({"art": 1}, "name one painting"),
+])
+def test_bad_paint_settings_are_refused_before_queueing(client, photo_id, settings, words):
+    answer = client.post("/api/jobs", json={"photo": photo_id, "painting": photo_id, **settings})
+    assert answer.status_code == 400 and words in answer.json()["detail"], answer.text

@@ -1,0 +1,112 @@
+"""The studio in a real headless browser: Debian's chromium driven by selenium, through
+find, paint, the result and its provenance. Screenshots of each step go to out/."""
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.studio_fixtures import studio_config
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+DRIVER = shutil.which("chromedriver")
+SHOTS = ROOT / "out"
+pytestmark = pytest.mark.skipif(
+    not (CHROMIUM and DRIVER),
+    reason="needs the system chromium and chromedriver (Debian: apt-get install chromium "
+           "chromium-driver; `make install` does it where it can)")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(small_index, tmp_path_factory):
+    import uvicorn
+
+    from studio.app import create_app
+    from studio.state import open_studio
+
+    results = tmp_path_factory.mktemp("browser") / "results"
+    studio = open_studio(studio_config(results, "studio.preview_seconds=0.5"), small_index, results)
+    port = _free_port()
+    running = uvicorn.Server(uvicorn.Config(create_app(studio), host="127.0.0.1", port=port,
+                                            log_level="warning"))
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    while not running.started:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    running.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+                 "--window-size=1280,1400"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+    yield driver
+    driver.quit()
+
+
+def _shot(browser, name: str) -> Path:
+    SHOTS.mkdir(exist_ok=True)
+    path = SHOTS / f"studio-{name}.png"
+    browser.save_screenshot(str(path))
+    return path
+
+
+def test_find_paint_and_trace_a_piece_back(server, browser, photo_path):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ready
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    wait = WebDriverWait(browser, 300)
+    browser.get(server)
+    wait.until(lambda b: "artworks" in b.find_element(By.ID, "info").text)
+    _shot(browser, "1-start")
+
+    browser.find_element(By.ID, "photo-file").send_keys(str(photo_path))
+    wait.until(lambda b: len(b.find_elements(By.CSS_SELECTOR, ".card.match")) == 12)
+    wait.until(lambda b: all(img.get_property("naturalWidth") > 0 for img in
+                             b.find_elements(By.CSS_SELECTOR, ".card.match img")))
+    assert browser.find_element(By.CSS_SELECTOR, ".card.match.chosen")
+    _shot(browser, "2-matches")
+
+    Select(browser.find_element(By.ID, "style-filter")).select_by_value("Ukiyo-e")
+    wait.until(lambda b: "in Ukiyo-e" in b.find_element(By.ID, "match-status").text)
+    cards = browser.find_elements(By.CSS_SELECTOR, ".card.match")
+    assert len(cards) == 8 and all("Ukiyo-e" in c.text for c in cards)
+    cards[1].click()
+
+    Select(browser.find_element(By.ID, "size")).select_by_value("128")
+    browser.find_element(By.ID, "paint-button").click()
+    wait.until(lambda b: b.find_element(By.ID, "t-result").get_property("naturalWidth") > 0)
+    _shot(browser, "3-painting")
+    wait.until(ready.visibility_of_element_located((By.ID, "result-links")))
+    assert browser.find_element(By.ID, "paint-error").text == ""
+    wait.until(lambda b: len(b.find_elements(By.CSS_SELECTOR, ".card.result")) == 1)
+
+    result = browser.find_element(By.ID, "t-result")
+    ActionChains(browser).move_to_element_with_offset(result, -result.size["width"] // 4,
+                                                      -result.size["height"] // 4).perform()
+    highlight = browser.find_element(By.ID, "highlight")
+    wait.until(lambda b: highlight.is_displayed())
+    painting = browser.find_element(By.ID, "t-painting")
+    assert 0 < highlight.size["width"] < painting.size["width"]
+    assert 0 < highlight.size["height"] < painting.size["height"]
+    _shot(browser, "4-provenance")
