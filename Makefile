@@ -12,9 +12,20 @@ DEMO_ART   := out/demo-art
 DEMO_INDEX := indexes/demo
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test demo index gallery bench clean
+# `make serve` opens the studio on this index (the demo's unless told otherwise).
+SERVE_INDEX ?= $(DEMO_INDEX)
 
-install: $(STAMP)
+.PHONY: install browser test demo demo-index serve index gallery bench clean
+
+install: $(STAMP) browser
+
+# The studio's browser test drives Debian's chromium; without it that test is skipped.
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    chromium chromium-driver >/dev/null) || echo "note: apt could not install chromium; the studio's browser test will be skipped"; \
+	else echo "note: no chromium and chromedriver (Debian: apt-get install chromium chromium-driver as root); the studio's browser test will be skipped"; fi
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,11 +37,16 @@ $(STAMP): pyproject.toml
 test: install
 	$(BIN)/python -m pytest
 
-demo: install
+demo-index: install
 	$(BIN)/python -m index_build.subset $(ART) $(DEMO_ART) --every 8
 	$(BIN)/artifier index build $(DEMO_ART) --index $(DEMO_INDEX)
+
+demo: demo-index
 	$(BIN)/artifier retrieve $(DEMO_PHOTO) --index $(DEMO_INDEX) --top 7 --sheet out/demo-matches.png
 	$(BIN)/artifier transfer $(DEMO_PHOTO) --index $(DEMO_INDEX) --triptych -o out/demo.png
+
+serve: demo-index
+	$(BIN)/artifier serve --index $(SERVE_INDEX)
 
 index: install
 	$(BIN)/artifier index build $(ART) --index $(INDEX)

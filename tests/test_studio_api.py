@@ -106,13 +106,16 @@ def test_paint_with_an_uploaded_painting_then_delete_it(client, photo_id, painti
     assert client.get(f"/api/results/{state['result']}").status_code == 404
 
 
-def test_queued_and_running_paintings_can_be_cancelled(client, photo_id, painting_path):
+def test_matches_answer_while_one_paints_and_paintings_cancel(client, photo_id, painting_path):
     painting = _upload(client, painting_path, "starry.jpg").json()["id"]
-    slow = {"painting": painting, "size": 128}
+    slow = {"painting": painting, "size": 128, "schedule": "long"}  # 1000 steps
     first, second = _paint(client, photo_id, **slow), _paint(client, photo_id, **slow)
     assert client.get(f"/api/jobs/{second}").json()["ahead"] == 1
     assert client.delete(f"/api/jobs/{second}").status_code == 200
     wait_for(lambda: client.get(f"/api/jobs/{first}").json(), lambda s: s["step"] >= 1)
+    found = client.post("/api/matches", json={"photo": photo_id, "top": 3})
+    assert found.status_code == 200 and len(found.json()["matches"]) == 3
+    assert client.get(f"/api/jobs/{first}").json()["state"] == "running"
     assert client.delete(f"/api/jobs/{first}").status_code == 200
     for job_id in (first, second):
         assert wait_for(lambda: client.get(f"/api/jobs/{job_id}").json())["state"] == "cancelled"
@@ -151,3 +154,14 @@ def test_only_the_collection_and_results_are_served(client, url):
 def test_bad_paint_settings_are_refused_before_queueing(client, photo_id, settings, words):
     answer = client.post("/api/jobs", json={"photo": photo_id, "painting": photo_id, **settings})
     assert answer.status_code == 400 and words in answer.json()["detail"], answer.text
+
+
+def test_serve_refuses_a_busy_port_in_one_line(tmp_path):
+    import socket
+
+    from tests.cli import artifier, assert_one_line_error
+
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        result = artifier("serve", "--port", port, "--results", tmp_path / "r")
+    assert_one_line_error(result, f"cannot serve on 127.0.0.1:{port}")
