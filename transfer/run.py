@@ -85,6 +85,10 @@ def run_transfer(photo: Path, style: Optional[Path], output: Optional[Path], tri
         output = check_output(Path("out") / f"{photo.stem}-{style.stem}.png")
     backbone, device = backbone_from_config(cfg)
     schedule, _, iterations = resolve_schedule(tcfg, device)
+    if tcfg["strength"] == "auto":
+        tcfg = resolve_strength(tcfg, backbone, *working_pair(photo_img, painting_img,
+                                                              tcfg["size"], device))
+        print(f"strength {tcfg['strength']:.2f} (auto)", file=sys.stderr)
     with progress_bar("it") as bar:
         task = bar.add_task("painting", total=sum(iterations), status="")
 
@@ -93,8 +97,6 @@ def run_transfer(photo: Path, style: Optional[Path], output: Optional[Path], tri
             bar.update(task, completed=step, status=shown)
 
         painted = paint_pair(photo_img, painting_img, backbone, device, tcfg, on_step, mask_img)
-    if tcfg["strength"] == "auto":
-        print(f"strength {painted.cfg['strength']:.2f} (auto)", file=sys.stderr)
     image = (make_triptych(photo_img, painting_img, painted.image,
                            ("photo", style_name, "Artifier")) if triptych else painted.image)
     settings = result_settings(str(photo), str(style), str(mask) if mask else None, schedule,
