@@ -1,6 +1,7 @@
 """The one way images enter and leave Artifier: every mode to RGB, guarded, oriented."""
 from __future__ import annotations
 
+import io
 import json
 import os
 import warnings
@@ -45,16 +46,25 @@ def load_image(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.
         raise ImageError(f"{path}: is a directory, not an image file")
     if not path.is_file():
         raise ImageError(f"{path}: no such file")
+    return _decode(path, str(path), max_pixels)
+
+
+def decode_image(data: bytes, name: str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
+    """`load_image` for bytes held in memory (an upload, a parquet row); errors name `name`."""
+    return _decode(io.BytesIO(data), name, max_pixels)
+
+
+def _decode(source: Path | io.BytesIO, name: str, max_pixels: int) -> Image.Image:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            img = Image.open(path)
+            img = Image.open(source)
             width, height = img.size
             if width <= 0 or height <= 0:
-                raise ImageError(f"{path}: image has zero size ({width}x{height})")
+                raise ImageError(f"{name}: image has zero size ({width}x{height})")
             if width * height > max_pixels:
                 raise ImageError(
-                    f"{path}: image is too large ({width}x{height} = {width * height:,} pixels, "
+                    f"{name}: image is too large ({width}x{height} = {width * height:,} pixels, "
                     f"limit {max_pixels:,})")
             img.load()
             img = ImageOps.exif_transpose(img)
@@ -62,11 +72,11 @@ def load_image(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.
     except ImageError:
         raise
     except UnidentifiedImageError:
-        raise ImageError(f"{path}: not an image file") from None
+        raise ImageError(f"{name}: not an image file") from None
     except Image.DecompressionBombError:
-        raise ImageError(f"{path}: image is too large (decompression bomb guard)") from None
+        raise ImageError(f"{name}: image is too large (decompression bomb guard)") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise ImageError(f"{path}: truncated or corrupt image ({exc})") from None
+        raise ImageError(f"{name}: truncated or corrupt image ({exc})") from None
 
 
 def fit_long_side(img: Image.Image, long_side: int, multiple: int = 1) -> Image.Image:

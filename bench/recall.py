@@ -18,14 +18,17 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageEnhance
+from PIL import ImageEnhance
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from index_build.sources import open_located  # noqa: E402  (the repo root is on the path first)
 PHOTOS = ROOT.parent / "shared" / "data" / "photos"
 
 
-def crop_and_jitter(src: Path, out: Path, rng: np.random.Generator) -> Path:
-    img = Image.open(src).convert("RGB")
+def crop_and_jitter(src: str, out: Path, rng: np.random.Generator) -> Path:
+    img = open_located(src, 10**9)
     w, h = img.size
     left, top = rng.uniform(0, 0.2) * w, rng.uniform(0, 0.2) * h
     keep = rng.uniform(0.6, 0.8)
@@ -72,7 +75,7 @@ def main() -> None:
     queries: list[tuple[Path, int | None]] = [
         (p, None) for p in sorted(PHOTOS.glob("*.jpg"))[: args.photos]]
     for r in [rows[i] for i in np.linspace(0, len(rows) - 1, args.crops).astype(int)]:
-        queries.append((crop_and_jitter(view.artwork_path(r), tmp / f"{r['id']}.png", rng), r["id"]))
+        queries.append((crop_and_jitter(view.locator(r), tmp / f"{r['id']}.png", rng), r["id"]))
 
     total = len(view.rows())
     stages: dict[str, list[float]] = {"features": [], "faiss_search": [], "aggregate": [],

@@ -31,7 +31,7 @@ from index_build.faiss_index import (add_artworks, gpu_available, read_index, re
 from index_build.lock import index_lock
 from index_build.manifest import check_compatible, check_index_dir, write_manifest
 from index_build.repair import recover_manifest, remember, repair_files
-from index_build.scan import scan
+from index_build import sources
 from index_build.store import FEATURES_DIR, FeatureStore, write_shard
 
 
@@ -187,13 +187,18 @@ def build_index(art_dir: Path, index_dir: Path, cfg: dict[str, Any], backbone: B
         raise CollectionError(f"{art_dir}: no such folder")
     check_index_dir(index_dir)
     icfg = cfg["index"]
-    artworks = scan(art_dir)
+    kind = sources.detect(art_dir)
+    artworks, unnamed = sources.storable(sources.scan(art_dir, kind))
     if not artworks:
         raise CollectionError(f"{art_dir}: no images found")
     wanted = binding(backbone, icfg) | {"factory_template": icfg["factory"]}
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     collection = str(art_dir.resolve())
     report = BuildReport()
+    if unnamed:
+        report.notes.append(
+            f"skipped {len(unnamed)} file{'s' * (len(unnamed) > 1)} whose name is not UTF-8 "
+            f"(e.g. {unnamed[0]}): rename them (convmv -f latin1 -t utf8) to index them")
     with index_lock(index_dir):
         db = cat.open_catalog(index_dir)
         try:
@@ -207,9 +212,10 @@ def build_index(art_dir: Path, index_dir: Path, cfg: dict[str, Any], backbone: B
             report.repairs += repair_files(index_dir, db, manifest)
             if manifest.get("collection") not in (None, collection):
                 report.notes.append(f"collection now at {collection} (was {manifest['collection']})")
-            manifest |= wanted | {"collection": collection}
+            manifest |= wanted | {"collection": collection, "source": kind}
             remember(db, manifest)
-            report.added, report.changed, report.gone = cat.sync(db, art_dir, artworks)
+            report.added, report.changed, report.gone = cat.sync(
+                db, artworks, lambda arts: sources.content_hashes(art_dir, kind, arts))
             _extract_pending(db, art_dir, index_dir, backbone, icfg, cfg["images"]["max_pixels"],
                              device, report, on_artwork)
             manifest = update_faiss(db, index_dir, manifest, icfg, report)

@@ -4,10 +4,9 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from artifier.errors import IndexDamagedError
-from artifier.files import file_sha256
 from index_build.scan import Artwork
 
 CATALOG_FILE = "catalog.sqlite"
@@ -81,41 +80,47 @@ def open_catalog(index_dir: Path, readonly: bool = False) -> sqlite3.Connection:
     return db
 
 
-def sync(db: sqlite3.Connection, root: Path, artworks: Iterable[Artwork]) -> tuple[int, int, int]:
-    """Add new files, reset changed ones to pending, mark vanished ones missing;
-    returns (added, changed, gone).
+def sync(db: sqlite3.Connection, artworks: Iterable[Artwork],
+         hashes: Callable[[list[Artwork]], dict[str, str]]) -> tuple[int, int, int]:
+    """Add new artworks, reset changed ones to pending, mark vanished ones missing;
+    returns (added, changed, gone). `hashes` gives the content hash of artworks by key.
 
-    A file whose size and mtime are unchanged is not read again, so a re-run over a
+    An artwork whose size and mtime are unchanged is not read again, so a re-run over a
     large collection costs a directory walk, not 26 GB of hashing.
     """
     known = {r["path"]: r for r in db.execute("SELECT path, hash, size, mtime, state FROM artworks")}
     seen: set[str] = set()
     added = changed = 0
+    to_read = []
     with db:
         for art in artworks:
             seen.add(art.path)
-            stat = (root / art.path).stat()
             old = known.get(art.path)
             back = old is not None and old["state"] == "missing"
-            if old and not back and old["size"] == stat.st_size and old["mtime"] == stat.st_mtime:
+            if old and not back and old["size"] == art.size and old["mtime"] == art.mtime:
                 db.execute("UPDATE artworks SET artist=?, title=?, style=?, year=? WHERE path=?",
                            (art.artist, art.title, art.style, art.year, art.path))
-                continue
-            digest = file_sha256(root / art.path)
+            else:
+                to_read.append(art)
+    digests = hashes(to_read)
+    with db:
+        for art in to_read:
+            old, digest = known.get(art.path), digests[art.path]
+            back = old is not None and old["state"] == "missing"
             if old is None:
                 db.execute("INSERT INTO artworks (path, hash, size, mtime, artist, title, style, year)"
                            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                           (art.path, digest, stat.st_size, stat.st_mtime, art.artist, art.title,
+                           (art.path, digest, art.size, art.mtime, art.artist, art.title,
                             art.style, art.year))
                 added += 1
             elif back or old["hash"] != digest:
                 db.execute("UPDATE artworks SET hash=?, size=?, mtime=?, state='pending', error=NULL,"
                            " stale=MAX(stale, indexed), indexed=0 WHERE path=?",
-                           (digest, stat.st_size, stat.st_mtime, art.path))
+                           (digest, art.size, art.mtime, art.path))
                 added, changed = added + back, changed + (not back)
             else:
                 db.execute("UPDATE artworks SET size=?, mtime=? WHERE path=?",
-                           (stat.st_size, stat.st_mtime, art.path))
+                           (art.size, art.mtime, art.path))
         gone = [(path,) for path, r in known.items() if path not in seen and r["state"] != "missing"]
         db.executemany("UPDATE artworks SET state='missing', error=NULL, "
                        "stale=MAX(stale, indexed), indexed=0 WHERE path=?", gone)

@@ -12,7 +12,8 @@ from torch.utils.data import DataLoader, Dataset
 
 from artifier.backbone import Backbone
 from artifier.errors import ImageError
-from artifier.images import fit_long_side, load_image, to_tensor
+from artifier.images import fit_long_side, to_tensor
+from index_build.sources import open_located
 
 BLOCK = 16  # relu5_x stride
 MIN_SIDE = 3 * BLOCK  # a 3x3 patch needs a 3x3 map
@@ -42,7 +43,7 @@ class ArtworkImages(Dataset):
     def __getitem__(self, i: int):
         artwork_id, rel = self.rows[i]
         try:
-            img = load_image(self.root / rel, self.max_pixels)
+            img = open_located(self.root / rel, self.max_pixels)
         except ImageError as exc:
             return artwork_id, None, str(exc), None, None
         try:

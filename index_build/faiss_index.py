@@ -15,7 +15,7 @@ import faiss
 import numpy as np
 import torch
 
-from artifier.errors import IndexDamagedError
+from artifier.errors import CollectionError, IndexDamagedError
 from artifier.files import replace_durably
 from artifier.patch_vectors import PATCH, patch_ids, patch_vectors
 from index_build.store import FeatureStore
@@ -110,6 +110,18 @@ def small_sample_note(index: faiss.Index, n_train: int) -> str | None:
             f"suggests {39 * centroids:,}); fine for a small collection")
 
 
+def _check_enough(index: faiss.Index, patches: int, factory: str, pca_dims: int = 0) -> None:
+    """Refuse a sample with fewer patches than IVF lists, PQ centroids or PCA dimensions:
+    training cannot work below that."""
+    ivf = faiss.extract_index_ivf(index)
+    ksub = getattr(getattr(faiss.downcast_index(ivf), "pq", None), "ksub", 0)
+    needed = max(ivf.nlist, ksub, pca_dims)
+    if patches < needed:
+        raise CollectionError(
+            f"the collection gives {patches:,} patches; training the index ({factory}) needs at "
+            f"least {needed:,}: add artworks (one at 224 px gives 100 to 144)")
+
+
 def train_index(factory: str, store: FeatureStore, rows: Sequence[Any], pca_train: int,
                 ivf_train: int) -> faiss.Index:
     """An empty, trained index for `factory`; a leading PCA{R}n is fitted here (see fit_pca)."""
@@ -118,12 +130,15 @@ def train_index(factory: str, store: FeatureStore, rows: Sequence[Any], pca_trai
     if not pca:
         sample = sample_patches(store, rows, ivf_train)
         index = faiss.index_factory(dim, factory)
+        _check_enough(index, len(sample), factory)
         _quiet_small_sample(index, len(sample))
         return _run_on_gpu(index, lambda i: i.train(sample))
     rotate, d_out, rest = pca.group(1) == "R", int(pca.group(2)), pca.group(3)
-    transform = fit_pca(sample_patches(store, rows, pca_train), d_out, rotate)
-    reduced = sample_patches(store, rows, ivf_train, seed=1, transform=transform.apply)
     inner = faiss.index_factory(d_out, rest)
+    sample = sample_patches(store, rows, pca_train)
+    _check_enough(inner, len(sample), factory, d_out)
+    transform = fit_pca(sample, d_out, rotate)
+    reduced = sample_patches(store, rows, ivf_train, seed=1, transform=transform.apply)
     _quiet_small_sample(inner, len(reduced))
     inner = _run_on_gpu(inner, lambda i: i.train(reduced))
     index = faiss.IndexPreTransform(transform, inner)

@@ -15,14 +15,17 @@ _YEAR = re.compile(r"-(\d{4})$")
 
 @dataclass(frozen=True)
 class Artwork:
-    path: str  # relative to the collection root, with forward slashes
+    path: str  # the key: a file relative to the collection root, with forward slashes
     artist: str
     title: str
     style: str
     year: str
+    # What tells, without reading the bytes, that an artwork may have changed.
+    size: int = 0
+    mtime: float = 0.0
 
 
-def _words(slug: str) -> str:
+def words(slug: str) -> str:
     return " ".join(part for part in slug.replace("_", " ").split("-") if part)
 
 
@@ -36,8 +39,8 @@ def from_file_name(rel: Path, wikiart_style: str | None) -> Artwork:
     match = _YEAR.search(title_slug)
     if match:
         year, title_slug = match.group(1), title_slug[: match.start()]
-    title = _words(title_slug)
-    return Artwork(rel.as_posix(), _words(artist_slug).title(), title[:1].upper() + title[1:],
+    title = words(title_slug)
+    return Artwork(rel.as_posix(), words(artist_slug).title(), title[:1].upper() + title[1:],
                    wikiart_style or "", year)
 
 
@@ -68,13 +71,10 @@ def scan(root: Path) -> list[Artwork]:
         if path.suffix.lower() not in IMAGE_SUFFIXES or not path.is_file():
             continue
         rel = path.relative_to(root)
-        row = metadata.get(rel.as_posix()) or metadata.get(rel.name)
+        row = metadata.get(rel.as_posix()) or metadata.get(rel.name) or {}
         guessed = from_file_name(rel, rel.parts[0].replace("_", " ") if len(rel.parts) == 2 else None)
-        if row:
-            found.append(Artwork(rel.as_posix(), row.get("artist") or guessed.artist,
-                                 row.get("title") or guessed.title,
-                                 row.get("style") or guessed.style,
-                                 row.get("year") or guessed.year))
-        else:
-            found.append(guessed)
+        stat = path.stat()
+        found.append(Artwork(rel.as_posix(), row.get("artist") or guessed.artist,
+                             row.get("title") or guessed.title, row.get("style") or guessed.style,
+                             row.get("year") or guessed.year, stat.st_size, stat.st_mtime))
     return found

@@ -78,8 +78,9 @@ class IndexView:
     def count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM artworks WHERE state='done'").fetchone()[0]
 
-    def artwork_path(self, row: sqlite3.Row) -> Path:
-        return self.collection / row["path"]
+    def locator(self, row: sqlite3.Row) -> str:
+        """Where the artwork is: its file, or its parquet row (index_build/sources.py)."""
+        return str(self.collection / row["path"])
 
     def close(self) -> None:
         self.store.close()

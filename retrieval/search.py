@@ -16,6 +16,7 @@ from artifier.images import load_image
 from artifier.patch_vectors import artwork_of, patch_vectors
 from artifier.session import backbone_from_config
 from index_build.extract import index_input
+from index_build.sources import located_exists
 from retrieval.catalog_view import IndexView
 from retrieval.score import maxsim_scores
 
@@ -28,8 +29,13 @@ class Match:
     title: str
     style: str
     year: str
+    # The artwork's locator: its file, or SHARD.parquet#ROW (index_build/sources.py).
     path: str
     id: int
+
+    @property
+    def name(self) -> str:
+        return ", ".join(part for part in (self.artist, self.title) if part) or Path(self.path).name
 
 
 @dataclass
@@ -96,12 +102,12 @@ def _ranked(view: IndexView, rows: list, scores: dict[int, float], top: int, n_p
     gone = 0
     for i, score in sorted(scores.items(), key=lambda kv: -kv[1]):
         row = by_id[i]
-        path = view.artwork_path(row)
-        if not path.is_file():
+        locator = view.locator(row)
+        if not located_exists(locator):
             gone += 1
             continue
         matches.append(Match(len(matches) + 1, round(score, 4), row["artist"], row["title"],
-                             row["style"], row["year"], str(path), i))
+                             row["style"], row["year"], locator, i))
         if len(matches) == top:
             break
     return Retrieval(matches, n_patches, timings, gone)
@@ -163,12 +169,11 @@ def retrieve(photo: Path, index_dir: Path, top: int, exact: bool, cfg: dict[str,
         view.close()
 
 
-def best_match(photo: Path, index_dir: Path, pick: int, cfg: dict[str, Any]) -> tuple[Path, str]:
-    """The painting to paint `photo` with: the pick-th best match, and its name."""
+def best_match(photo: Path, index_dir: Path, pick: int, cfg: dict[str, Any]) -> Match:
+    """The painting to paint `photo` with: the pick-th best match."""
     if pick < 1:
         raise ConfigError("--pick must be at least 1")
     matches = retrieve(photo, index_dir, pick, False, cfg).matches
     if len(matches) < pick:
         raise ConfigError(f"--pick {pick}: the index holds only {len(matches)} artworks")
-    m = matches[pick - 1]
-    return Path(m.path), f"{m.artist}, {m.title}" if m.artist else m.title
+    return matches[pick - 1]

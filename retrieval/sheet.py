@@ -6,6 +6,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 from artifier.images import load_image, save_png
+from index_build.sources import open_located
 from retrieval.search import Match
 
 THUMB = 200
@@ -25,7 +26,7 @@ def _caption_lines(draw: ImageDraw.ImageDraw, lines: list[str], font) -> list[st
 def contact_sheet(photo: Path, matches: list[Match], out: Path, max_pixels: int) -> Path:
     tiles = [(load_image(photo, max_pixels), ["photo", photo.name])]
     for m in matches:
-        tiles.append((load_image(m.path, max_pixels),
+        tiles.append((open_located(m.path, max_pixels),
                       [f"{m.rank}. {m.artist or 'unknown artist'}", f"{m.title} ({m.score:.1f})"]))
     rows = -(-len(tiles) // COLUMNS)
     sheet = Image.new("RGB", (COLUMNS * (THUMB + 8), rows * (THUMB + CAPTION + 8)), "white")

@@ -6,13 +6,12 @@ import io
 import json
 import time
 from itertools import accumulate
-from pathlib import Path
 from typing import Any
 
 import torch
 from PIL import Image
 
-from artifier.images import fit_long_side, load_image, save_png, to_pil
+from artifier.images import fit_long_side, save_png, to_pil
 from studio.gallery import add_result, result_dir
 from studio.jobs import Job
 from studio.state import Studio
@@ -41,12 +40,12 @@ def work_done(scales: list[float], iterations: list[int], size: int) -> list[flo
     return [done / total for done in accumulate(costs)]
 
 
-def paint_job(studio: Studio, job: Job, photo: Path, painting: Path, painting_name: str,
-              cfg: dict[str, Any]) -> None:
-    """Paint, reporting to `job` (a preview at the start and every few seconds), and
-    keep the result in the gallery."""
-    tcfg, max_pixels = cfg["transfer"], cfg["images"]["max_pixels"]
-    photo_img, painting_img = load_image(photo, max_pixels), load_image(painting, max_pixels)
+def paint_job(studio: Studio, job: Job, photo: tuple[Image.Image, str],
+              painting: tuple[Image.Image, str], cfg: dict[str, Any]) -> None:
+    """Paint (image, name) pairs, reporting to `job` (a preview at the start and every
+    few seconds), and keep the result in the gallery."""
+    tcfg = cfg["transfer"]
+    (photo_img, photo_name), (painting_img, painting_name) = photo, painting
     schedule, scales, iterations = resolve_schedule(tcfg, studio.device)
     done = work_done(scales, iterations, tcfg["size"])
     every = cfg["studio"]["preview_seconds"]
@@ -65,7 +64,7 @@ def paint_job(studio: Studio, job: Job, photo: Path, painting: Path, painting_na
     result_id = job.id
     folder = result_dir(studio.results, result_id)
     folder.mkdir(parents=True)
-    settings = result_settings(photo.name, painting_name, None, schedule, cfg, studio.device,
+    settings = result_settings(photo_name, painting_name, None, schedule, cfg, studio.device,
                                painted.cfg)
     save_png(painted.image, folder / "result.png", settings)
     fit_long_side(photo_img, tcfg["size"]).save(folder / "photo.png")

@@ -6,13 +6,12 @@ import os
 from pathlib import Path
 from typing import Optional
 
-import torch
 from fastapi import APIRouter, File, HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from artifier.images import load_image
+from index_build.sources import located_exists, open_located
 
 from studio.state import Studio
 from studio.uploads import store_upload, upload_path
@@ -85,15 +84,14 @@ def matches(request: Request, ask: MatchRequest) -> dict:
         found = search(view, feats, ask.top, False, studio.cfg, studio.device, ask.style)
         return found.as_dict()
 
-    with torch.inference_mode():
-        found = studio.on_index(run)
+    found = studio.on_index(run)
     for match in found["matches"]:
         match.pop("path")
     return found
 
 
-def artwork_file(studio: Studio, art_id: int) -> tuple[Path, str]:
-    """An artwork's file, only if it lies inside the indexed collection; and its name."""
+def artwork_file(studio: Studio, art_id: int) -> tuple[str, str]:
+    """An artwork's locator, only if it lies inside the indexed collection; and its name."""
     if studio.view is None:
         raise HTTPException(404, "no index")
     rows = studio.on_index(lambda view: view.rows([art_id]))
@@ -101,21 +99,21 @@ def artwork_file(studio: Studio, art_id: int) -> tuple[Path, str]:
         raise HTTPException(404, "no such artwork")
     # Checked by name, not by where links lead: a collection of links is a collection.
     collection = Path(os.path.abspath(studio.view.collection))
-    path = Path(os.path.normpath(collection / rows[0]["path"]))
-    if not path.is_relative_to(collection) or not path.is_file():
+    locator = os.path.normpath(collection / rows[0]["path"])
+    if not Path(locator).is_relative_to(collection) or not located_exists(locator):
         raise HTTPException(404, "no such artwork")
     row = rows[0]
-    return path, f"{row['artist']}, {row['title']}" if row["artist"] else row["title"]
+    return locator, ", ".join(part for part in (row["artist"], row["title"]) if part)
 
 
 @router.get("/art/{art_id}")
 def artwork(request: Request, art_id: int, thumb: bool = False) -> Response:
-    path, _ = artwork_file(studio_of(request), art_id)
-    if not thumb:
-        return FileResponse(path)
-    image = load_image(path, studio_of(request).cfg["images"]["max_pixels"])
-    image.thumbnail((THUMB, THUMB))
+    studio = studio_of(request)
+    locator, _ = artwork_file(studio, art_id)
+    image = open_located(locator, studio.cfg["images"]["max_pixels"])
+    if thumb:
+        image.thumbnail((THUMB, THUMB))
     buffer = io.BytesIO()
-    image.save(buffer, format="JPEG", quality=88)
+    image.save(buffer, format="JPEG", quality=88 if thumb else 95)
     return Response(buffer.getvalue(), media_type="image/jpeg",
                     headers={"Cache-Control": "max-age=3600"})

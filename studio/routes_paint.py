@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from artifier.config import with_overrides
 from artifier.images import load_image
+from index_build.sources import open_located
 from studio.jobs import FINISHED, Job
 from studio.paint_job import paint_job
 from studio.routes_find import artwork_file, existing_upload, studio_of
@@ -42,17 +43,18 @@ def start(request: Request, ask: PaintRequest) -> dict:
     if ask.art is not None:
         painting, name = artwork_file(studio, ask.art)
     else:
-        painting, name = existing_upload(studio, ask.painting), "your painting"
+        painting, name = str(existing_upload(studio, ask.painting)), "your painting"
     cfg = with_overrides(studio.cfg, [f"transfer.{key}={json.dumps(value)}" for key, value in
                                       ask.model_dump(exclude={"photo", "art", "painting"}).items()
                                       if value is not None])
     max_pixels = cfg["images"]["max_pixels"]
-    photo_img = load_image(photo, max_pixels)
+    photo_img, painting_img = load_image(photo, max_pixels), open_located(painting, max_pixels)
     check_memory(photo_img, cfg["transfer"], studio.device)
-    check_settings(photo_img, load_image(painting, max_pixels), cfg["transfer"])
+    check_settings(photo_img, painting_img, cfg["transfer"])
     resolve_schedule(cfg["transfer"], studio.device)
     job = Job(new_id(), name)
-    studio.jobs.submit(job, lambda j: paint_job(studio, j, photo, painting, name, cfg))
+    studio.jobs.submit(job, lambda j: paint_job(studio, j, (photo_img, photo.name),
+                                                (painting_img, name), cfg))
     return job.public(studio.jobs.ahead_of(job))
 
 

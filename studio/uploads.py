@@ -8,8 +8,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from artifier.errors import ImageError, UploadError
-from artifier.images import load_image
+from artifier.errors import UploadError
+from artifier.images import decode_image
 
 # What names of stored uploads and results look like; anything else is never a file here.
 ID_PATTERN = re.compile(r"[0-9a-f]{32}")
@@ -26,16 +26,9 @@ def store_upload(data: bytes, folder: Path, max_bytes: int, max_pixels: int) -> 
         raise UploadError("the upload is empty")
     if len(data) > max_bytes:
         raise UploadError(f"the upload is {len(data):,} bytes; the limit is {max_bytes:,}")
+    image = decode_image(data, "the upload", max_pixels)
     folder.mkdir(parents=True, exist_ok=True)
     upload_id = new_id()
-    incoming = folder / f".{upload_id}.incoming"
-    try:
-        incoming.write_bytes(data)
-        image = load_image(incoming, max_pixels)
-    except ImageError as exc:  # its message names the temporary file: name the upload
-        raise ImageError("the upload" + str(exc)[len(str(incoming)):]) from None
-    finally:
-        incoming.unlink(missing_ok=True)
     image.save(upload_path(folder, upload_id), format="PNG")
     return upload_id, image
 

@@ -1,3 +1,4 @@
+import os
 import shutil
 from pathlib import Path
 
@@ -213,3 +214,19 @@ def test_read_many_equals_reading_one_by_one(collection, tmp_path, cfg, backbone
         many = store.read_many(picked)
         for r, fmap in zip(picked, many):
             assert np.array_equal(fmap, store.read(r["shard"], r["row"], r["fh"], r["fw"]))
+
+
+def test_a_name_that_is_not_utf8_is_skipped_with_a_note(collection, tmp_path, cfg, backbone,
+                                                         art_dir):
+    shutil.copy(art_dir / _subset()[0]["file"], collection / os.fsdecode(b"caf\xe9.jpg"))
+    report = build_index(collection, tmp_path / "index", cfg, backbone, "cpu")
+    assert report.counts["done"] == SUBSET
+    assert any("not UTF-8" in note and "caf\\xe9.jpg" in note for note in report.notes)
+
+
+def test_too_few_patches_to_train_is_one_line(tmp_path):
+    root = copy_collection(_subset(1), tmp_path / "one")
+    result = artifier("index", "build", root, "--index", tmp_path / "index")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]  # after the features progress line
+    assert last.startswith("error:") and "needs at least 256" in last and "add artworks" in last

@@ -128,7 +128,7 @@ def test_fast_path_ranks_every_artwork(fresh, photo_path):
     exact = retrieve(photo_path, index_dir, 100, True, load_config()).matches
     assert [m.id for m in fast] == [m.id for m in exact]
     assert len(fast) == SUBSET
-    assert best_match(photo_path, index_dir, SUBSET, few_hits)[0] == Path(exact[-1].path)
+    assert best_match(photo_path, index_dir, SUBSET, few_hits).path == exact[-1].path
 
 
 def _truncate_faiss(index_dir: Path) -> str:

@@ -16,6 +16,8 @@ from artifier.device import pick_device
 from artifier.images import check_output, fit_long_side, load_image, save_png, to_pil
 from artifier.progress import progress_bar
 from artifier.session import backbone_from_config
+from index_build.parquet_source import SEPARATOR
+from index_build.sources import open_located
 from transfer.budget import check_memory
 from transfer.engine import (BLOCK, Progress, check_settings, paint, resolve_schedule,
                              working_pair)
@@ -76,13 +78,16 @@ def run_transfer(photo: Path, style: Optional[Path], output: Optional[Path], tri
     if style is None:
         from retrieval.search import best_match  # FAISS is loaded only when retrieval is used
 
-        style, style_name = best_match(photo, index, pick, cfg)
+        match = best_match(photo, index, pick, cfg)
+        style, style_name = Path(match.path), match.name
     else:
         style_name = style.stem
-    painting_img = load_image(style, max_pixels)
+    painting_img = open_located(style, max_pixels)
     check_settings(photo_img, painting_img, tcfg, mask is not None)
     if output is None:
-        output = check_output(Path("out") / f"{photo.stem}-{style.stem}.png")
+        shard, sep, row = style.name.rpartition(SEPARATOR)
+        stem = f"{Path(shard).stem}-{row}" if sep else style.stem
+        output = check_output(Path("out") / f"{photo.stem}-{stem}.png")
     backbone, device = backbone_from_config(cfg)
     schedule, _, iterations = resolve_schedule(tcfg, device)
     if tcfg["strength"] == "auto":
