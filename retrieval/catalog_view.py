@@ -36,6 +36,9 @@ class IndexView:
         self.db = open_catalog(index_dir, readonly=True)
         self.store = FeatureStore(index_dir)
         self._faiss: faiss.Index | None = None
+        # Set by retrieval/resident.py: "faiss" or "exact", and the maps held for exact.
+        self.mode: str | None = None
+        self.resident: Any = None
 
     @property
     def faiss(self) -> faiss.Index:

@@ -18,7 +18,11 @@ from artifier.session import backbone_from_config
 from index_build.extract import index_input
 from index_build.sources import located_exists
 from retrieval.catalog_view import IndexView
+from retrieval.resident import chosen_mode, load_resident, resident_scores
 from retrieval.score import maxsim_scores
+
+
+GONE_SPARES = 64
 
 
 @dataclass
@@ -126,6 +130,8 @@ def search(view: IndexView, photo: torch.Tensor, top: int, exact: bool, cfg: dic
         scores = exact_scores(view, photo, rows, rcfg["exact_batch"], device)
         timings["exact"] = time.perf_counter() - start
         return _ranked(view, rows, scores, top, n_patches, timings)
+    if chosen_mode(view, rcfg, device) == "exact":
+        return _resident_search(view, photo, top, rcfg, device, style, n_patches)
     start = time.perf_counter()
     index = view.faiss
     faiss.extract_index_ivf(index).nprobe = rcfg["nprobe"]
@@ -149,6 +155,23 @@ def search(view: IndexView, photo: torch.Tensor, top: int, exact: bool, cfg: dic
     scores = exact_scores(view, photo, rows, rcfg["exact_batch"], device)
     timings["rerank"] = time.perf_counter() - start
     return _ranked(view, rows, scores, top, n_patches, timings)
+
+
+def _resident_search(view: IndexView, photo: torch.Tensor, top: int, rcfg: dict[str, Any],
+                     device: torch.device, style: str | None, n_patches: int) -> Retrieval:
+    """Every artwork scored from the maps in device memory (loaded on first use)."""
+    timings: dict[str, float] = {}
+    if view.resident is None:
+        view.resident = load_resident(view, device, rcfg["exact_batch"])
+        timings["load"] = view.resident.load_seconds
+    start = time.perf_counter()
+    scores = resident_scores(view.resident, photo, rcfg["exact_batch"])
+    if style is not None:
+        scores = {r["id"]: scores[r["id"]] for r in view.rows(style=style)}
+    # Only the best are looked up, with spares for artworks gone since the build.
+    best = sorted(scores, key=scores.__getitem__, reverse=True)[:top + GONE_SPARES]
+    timings["exact"] = time.perf_counter() - start
+    return _ranked(view, view.rows(best), {i: scores[i] for i in best}, top, n_patches, timings)
 
 
 def retrieve(photo: Path, index_dir: Path, top: int, exact: bool, cfg: dict[str, Any]

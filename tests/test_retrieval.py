@@ -142,3 +142,41 @@ def test_style_filter_ranks_that_style_as_the_exact_path_does(small_index, photo
         view.close()
     assert [m.id for m in only] == [m.id for m in every if m.style == "Cubism"][:2]
     assert every[0].style != "Cubism"  # the filter changed the answer
+
+
+def test_resident_exact_mode_ranks_as_the_exact_scan(small_index, photo_path, backbone):
+    """The GPU-resident mode's logic on CPU tensors: maps loaded once, every artwork
+    scored, the same ranking and scores as `--exact`."""
+    from retrieval.catalog_view import IndexView
+    from retrieval.search import photo_features, search
+
+    cfg = load_config(overrides=['retrieval.mode="exact"', "retrieval.exact_batch=7"])
+    cpu = torch.device("cpu")
+    view = IndexView(small_index, backbone, cfg)
+    try:
+        feats = photo_features(photo_path, backbone, view, cpu, 10**8)
+        truth = search(view, feats, 40, True, cfg, cpu).matches
+        first = search(view, feats, 10, False, cfg, cpu)
+        second = search(view, feats, 10, False, cfg, cpu, style="Baroque")
+    finally:
+        view.close()
+    assert view.mode == "exact" and "load" in first.timings and "load" not in second.timings
+    assert [(m.id, m.score) for m in first.matches] == [(m.id, m.score) for m in truth[:10]]
+    assert [m.id for m in second.matches] == [m.id for m in truth if m.style == "Baroque"]
+    assert sum(len(ids) for ids, _ in view.resident.groups) == 40
+
+
+def test_auto_mode_is_exact_on_a_gpu_only_when_the_maps_fit(monkeypatch):
+    from artifier.errors import ConfigError
+    from retrieval.resident import resolve_mode
+
+    assert resolve_mode("auto", torch.device("cpu"), 10**9, 24.0) == "faiss"
+    assert resolve_mode("exact", torch.device("cpu"), 10**12, 1.0) == "exact"
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device: (40e9, 80e9))
+    gpu = torch.device("cuda")
+    assert resolve_mode("auto", gpu, 10e9, 24.0) == "exact"
+    assert resolve_mode("auto", gpu, 30e9, 24.0) == "faiss"  # over the budget
+    assert resolve_mode("auto", gpu, 10e9, 48.0) == "exact"
+    assert resolve_mode("auto", gpu, 33e9, 48.0) == "faiss"  # over 80% of what is free
+    with pytest.raises(ConfigError, match="retrieval.mode"):
+        resolve_mode("fast", gpu, 0, 1.0)
