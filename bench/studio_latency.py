@@ -3,8 +3,8 @@ the painting, through its API as the page calls it.
 
     python bench/studio_latency.py [--index indexes/demo] [--size 512] [--steps 4]
 
-The painting runs the fast schedule with at most --steps iterations per scale, so the
-figure that matters (seconds to the first preview) comes without a whole painting.
+The painting runs the fast schedule with --steps iterations per scale, so the figure that
+matters (seconds from asking to paint to the first preview) comes without a whole painting.
 """
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ def main() -> None:
             if first is None and state["preview"]:
                 first = time.perf_counter() - start
             time.sleep(0.02)
-        figures[f"first preview at {args.size} px (the collage)"] = first
+        figures["first preview (the collage, shown at once)"] = first
         figures[f"painting, {3 * args.steps} steps, saved"] = time.perf_counter() - start
     print(f"studio on {studio.device}, index {args.index}")
     for name, seconds in figures.items():

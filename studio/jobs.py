@@ -69,6 +69,10 @@ class JobQueue:
         self._waiting.put((job, work))
         return job
 
+    def unfinished(self) -> list[Job]:
+        with self._lock:
+            return [job for job in self._jobs.values() if job.state not in FINISHED]
+
     def get(self, job_id: str) -> Optional[Job]:
         return self._jobs.get(job_id)
 

@@ -58,6 +58,13 @@ def start(request: Request, ask: PaintRequest) -> dict:
     return job.public(studio.jobs.ahead_of(job))
 
 
+@router.get("/jobs")
+def waiting(request: Request) -> list[dict]:
+    """Paintings queued or running, from any tab: a page opened later can follow them."""
+    jobs = studio_of(request).jobs
+    return [job.public(jobs.ahead_of(job)) for job in jobs.unfinished()]
+
+
 def job_of(request: Request, job_id: str) -> Job:
     job = studio_of(request).jobs.get(job_id)
     if job is None:

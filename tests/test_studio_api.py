@@ -116,6 +116,7 @@ def test_matches_answer_while_one_paints_and_paintings_cancel(client, photo_id, 
     found = client.post("/api/matches", json={"photo": photo_id, "top": 3})
     assert found.status_code == 200 and len(found.json()["matches"]) == 3
     assert client.get(f"/api/jobs/{first}").json()["state"] == "running"
+    assert [job["id"] for job in client.get("/api/jobs").json()] == [first]  # for other tabs
     assert client.delete(f"/api/jobs/{first}").status_code == 200
     for job_id in (first, second):
         assert wait_for(lambda: client.get(f"/api/jobs/{job_id}").json())["state"] == "cancelled"

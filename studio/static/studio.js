@@ -103,7 +103,8 @@ function follow(jobId) {
     $("bar-fill").style.width = `${(100 * job.fraction).toFixed(1)}%`;
     const left = job.seconds_left == null ? "" : ` · about ${Math.ceil(job.seconds_left)} s left`;
     $("progress-text").textContent = job.state === "queued" ? `waiting: ${job.ahead} painting(s) ahead`
-      : job.state === "running" ? `step ${job.step} of ${job.total}${left}` : job.state;
+      : job.state === "running" ? (job.total ? `step ${job.step} of ${job.total}${left}` : "laying the collage…")
+      : job.state;
     if (job.preview !== shown) { shown = job.preview; $("t-result").src = `/api/jobs/${jobId}/preview.png?v=${shown}`; }
     if (["done", "failed", "cancelled"].includes(job.state)) finish(job);
   };
@@ -193,6 +194,18 @@ async function start() {
   $("preserve-colour").checked = d.preserve_colour;
   if (d.strength !== "auto") { $("strength-auto").checked = false; $("strength").disabled = false; $("strength").value = d.strength; }
   refreshGallery();
+  const running = (await api("/jobs")).find((job) => job.state === "running");
+  if (running) followElsewhere(running);
+}
+
+// A painting started in another tab: show its progress and preview here too.
+function followElsewhere(job) {
+  state.job = job.id;
+  $("triptych").hidden = false;
+  $("t-painting-name").textContent = job.title;
+  $("progress").hidden = false; $("cancel-button").hidden = false;
+  updatePaintButton();
+  follow(job.id);
 }
 
 $("photo-file").onchange = (e) => e.target.files[0] && takePhoto(e.target.files[0]);
