@@ -166,3 +166,21 @@ def test_serve_refuses_a_busy_port_in_one_line(tmp_path):
         port = busy.getsockname()[1]
         result = artifier("serve", "--port", port, "--results", tmp_path / "r")
     assert_one_line_error(result, f"cannot serve on 127.0.0.1:{port}")
+
+
+def test_without_an_index_the_studio_paints_with_an_uploaded_painting(tmp_path, photo_path,
+                                                                       painting_path):
+    from studio.app import create_app
+    from studio.state import open_studio
+
+    results = tmp_path / "results"
+    studio = open_studio(studio_config(results), tmp_path / "no-index", results)
+    with TestClient(create_app(studio)) as client:
+        info = client.get("/api/info").json()
+        assert info["no_index"] and "no index" in info["no_index"] and info["artworks"] == 0
+        photo = _upload(client, photo_path).json()["id"]
+        refused = client.post("/api/matches", json={"photo": photo})
+        assert refused.status_code == 409 and "no index" in refused.json()["detail"]
+        painting = _upload(client, painting_path).json()["id"]
+        job_id = _paint(client, photo, painting=painting)
+        assert wait_for(lambda: client.get(f"/api/jobs/{job_id}").json())["state"] == "done"
