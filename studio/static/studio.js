@@ -169,7 +169,12 @@ async function refreshGallery() {
     const actions = el("div", { className: "actions" },
       el("button", { textContent: "Open", onclick: () => openResult(r.id) }),
       el("button", { textContent: "Compare", onclick: () => compare(r) }),
-      el("button", { textContent: "Delete", onclick: async () => { await api(`/results/${r.id}`, { method: "DELETE" }); refreshGallery(); } }));
+      el("button", { textContent: "Delete", onclick: async () => {
+        await api(`/results/${r.id}`, { method: "DELETE" });
+        document.querySelectorAll(`#compare [data-id="${r.id}"]`).forEach((f) => f.remove());
+        $("compare").hidden = !$("compare").children.length;
+        refreshGallery();
+      } }));
     return el("div", { className: "card result" }, el("img", { src: `/api/results/${r.id}/result.png`, alt: r.painting_name, loading: "lazy" }),
       el("b", { textContent: r.painting_name }), el("span", { className: "muted", textContent: `${t.size} px · ${new Date(r.created * 1000).toLocaleString()}` }), actions);
   }));
@@ -177,9 +182,12 @@ async function refreshGallery() {
 
 function compare(r) {
   const strip = $("compare");
+  if (strip.querySelector(`[data-id="${r.id}"]`)) return;
   strip.hidden = false;
-  strip.append(el("figure", {}, el("img", { src: `/api/results/${r.id}/result.png`, alt: r.painting_name }),
-    el("figcaption", { textContent: `${r.painting_name} · strength ${Number(r.settings.artifier.transfer.strength).toFixed(2)}` })));
+  const figure = el("figure", {}, el("img", { src: `/api/results/${r.id}/result.png`, alt: r.painting_name }),
+    el("figcaption", { textContent: `${r.painting_name} · strength ${Number(r.settings.artifier.transfer.strength).toFixed(2)}` }));
+  figure.dataset.id = r.id;
+  strip.append(figure);
   while (strip.children.length > 3) strip.firstChild.remove();
 }
 
