@@ -28,8 +28,9 @@ def png_bytes(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
-# Long side of the instant preview: 0.7 s for its collage on this CPU, against 2.8 s at 512.
-PREVIEW_SIDE = 256
+# Long side of the instant preview. On this CPU the first preview came 0.6-0.7 s after
+# "Paint" at 192 px, 1.0 s at 256 px, and 7.3 s when it waited for the 512 px start.
+PREVIEW_SIDE = 192
 # A step costs its pixels plus about this many more: the fixed part of a step. Fit on
 # this 2-core CPU, where a fast-schedule step took 0.16 s at 64 px, 0.27 s at 128 px and
 # 1.0 s at 256 px (pixels alone would make the time left 2.4 times too long early on).
