@@ -16,8 +16,9 @@ from typing import Iterable
 
 from PIL import Image
 
+from artifier.errors import CollectionError
 from artifier.files import file_sha256
-from artifier.images import load_image
+from artifier.images import IMAGE_SUFFIXES, load_image
 from index_build import artgan, parquet_source
 from index_build.scan import Artwork, scan as scan_folder
 
@@ -25,7 +26,14 @@ KINDS = ("folder", "artgan", "parquet")
 
 
 def detect(root: Path) -> str:
+    """The collection's kind. A folder holding both shards and image files is refused:
+    taking either kind alone would drop the other's artworks from the index."""
     if parquet_source.is_parquet_collection(root):
+        image = next((p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES), None)
+        if image is not None:
+            raise CollectionError(f"{root} holds both parquet shards and image files (e.g. "
+                                  f"{image.relative_to(root)}); index them as separate "
+                                  "collections")
         return "parquet"
     if artgan.is_artgan_collection(root):
         return "artgan"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from artifier.config import load_config
-from artifier.errors import ImageError
+from artifier.errors import CollectionError, ImageError
 from index_build import catalog as cat
 from index_build.artgan import canonical
 from index_build.build import build_index
@@ -77,6 +77,12 @@ def test_parquet_rows_are_artworks_with_class_names(shards):
     assert row.size == open_located(_files(5)[4], 10**8).size
     with pytest.raises(ImageError, match="#2: not an image"):
         open_located(shards / found[2].path, 10**8)
+
+
+def test_shards_beside_image_files_are_refused(shards):
+    shutil.copy(_files(1)[0], shards / "stray.jpg")
+    with pytest.raises(CollectionError, match="both parquet shards and image files"):
+        detect(shards)
 
 
 def test_parquet_without_names_uses_the_ids(tmp_path):
