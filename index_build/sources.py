@@ -16,7 +16,7 @@ from typing import Iterable
 
 from PIL import Image
 
-from artifier.errors import CollectionError
+from artifier.errors import CollectionError, ImageError
 from artifier.files import file_sha256
 from artifier.images import IMAGE_SUFFIXES, load_image
 from index_build import artgan, parquet_source
@@ -70,24 +70,25 @@ def content_hashes(root: Path, kind: str, artworks: Iterable[Artwork]) -> dict[s
     return {key: file_sha256(root / key) for key in keys}
 
 
-def _parquet_row(locator: str) -> tuple[Path, int] | None:
+def parquet_row(locator: str | Path) -> tuple[Path, int] | None:
     """Shard and row when `locator` names a parquet row rather than a file."""
-    if Path(locator).is_file() or parquet_source.SEPARATOR not in locator:
+    if Path(locator).is_file():
         return None
-    shard, sep, row = locator.rpartition(parquet_source.SEPARATOR)
-    if not shard.endswith(parquet_source.SUFFIX) or not row.isdigit():
+    try:
+        shard, row = parquet_source.split_key(str(locator))
+    except ImageError:
         return None
-    return Path(shard), int(row)
+    return Path(shard), row
 
 
 def open_located(locator: str | Path, max_pixels: int) -> Image.Image:
     """The artwork at a locator: an image file or a parquet row (ImageError if neither)."""
-    row = _parquet_row(str(locator))
+    row = parquet_row(locator)
     if row is None:
         return load_image(locator, max_pixels)
     return parquet_source.open_row(*row, max_pixels)
 
 
 def located_exists(locator: str | Path) -> bool:
-    row = _parquet_row(str(locator))
+    row = parquet_row(locator)
     return Path(row[0] if row else locator).is_file()

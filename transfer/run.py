@@ -16,8 +16,7 @@ from artifier.device import pick_device
 from artifier.images import check_output, fit_long_side, load_image, save_png, to_pil
 from artifier.progress import progress_bar
 from artifier.session import backbone_from_config
-from index_build.parquet_source import SEPARATOR
-from index_build.sources import open_located
+from index_build.sources import open_located, parquet_row
 from transfer.budget import check_memory
 from transfer.engine import (BLOCK, Progress, check_settings, paint, resolve_schedule,
                              working_pair)
@@ -85,8 +84,8 @@ def run_transfer(photo: Path, style: Optional[Path], output: Optional[Path], tri
     painting_img = open_located(style, max_pixels)
     check_settings(photo_img, painting_img, tcfg, mask is not None)
     if output is None:
-        shard, sep, row = style.name.rpartition(SEPARATOR)
-        stem = f"{Path(shard).stem}-{row}" if sep else style.stem
+        row = parquet_row(style)
+        stem = f"{row[0].stem}-{row[1]}" if row else style.stem
         output = check_output(Path("out") / f"{photo.stem}-{stem}.png")
     backbone, device = backbone_from_config(cfg)
     schedule, _, iterations = resolve_schedule(tcfg, device)
