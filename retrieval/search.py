@@ -25,6 +25,11 @@ from retrieval.score import maxsim_scores
 GONE_SPARES = 64
 
 
+def artwork_name(artist: str, title: str, locator: str) -> str:
+    """How an artwork is named to users: artist and title, or its file name."""
+    return ", ".join(part for part in (artist, title) if part) or Path(locator).name
+
+
 @dataclass
 class Match:
     rank: int
@@ -39,7 +44,7 @@ class Match:
 
     @property
     def name(self) -> str:
-        return ", ".join(part for part in (self.artist, self.title) if part) or Path(self.path).name
+        return artwork_name(self.artist, self.title, self.path)
 
 
 @dataclass

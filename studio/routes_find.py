@@ -92,6 +92,8 @@ def matches(request: Request, ask: MatchRequest) -> dict:
 
 def artwork_file(studio: Studio, art_id: int) -> tuple[str, str]:
     """An artwork's locator, only if it lies inside the indexed collection; and its name."""
+    from retrieval.search import artwork_name
+
     if studio.view is None:
         raise HTTPException(404, "no index")
     rows = studio.on_index(lambda view: view.rows([art_id]))
@@ -103,7 +105,7 @@ def artwork_file(studio: Studio, art_id: int) -> tuple[str, str]:
     if not Path(locator).is_relative_to(collection) or not located_exists(locator):
         raise HTTPException(404, "no such artwork")
     row = rows[0]
-    return locator, ", ".join(part for part in (row["artist"], row["title"]) if part)
+    return locator, artwork_name(row["artist"], row["title"], locator)
 
 
 @router.get("/art/{art_id}")
