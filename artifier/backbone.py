@@ -158,6 +158,7 @@ class Backbone(nn.Module):
             raise WeightsError(f"{weights_path}: weights do not fit {arch}: {exc}") from None
         self.requires_grad_(False)
         self.eval()
+        self.memory_format = torch.contiguous_format
 
     @cached_property
     def weights_sha256(self) -> str:
@@ -171,7 +172,7 @@ class Backbone(nn.Module):
             raise WeightsError(f"{self.name} has no layer {sorted(unknown)[0]!r}")
         last = max(self.names.index(layer) for layer in wanted)
         out = {}
-        x = self.preprocess(rgb)
+        x = self.preprocess(rgb).contiguous(memory_format=self.memory_format)
         for i in range(last + 1):
             x = self.features[i](x)
             if self.names[i] in wanted:
@@ -194,4 +195,13 @@ def load_backbone(name: str = "vgg19-caffe", weights: str = "", download: bool =
         state, preprocess = _load_torchvision(path, arch), imagenet_preprocess
     else:
         raise WeightsError(f"unknown backbone {name!r}; choose one of {', '.join(BACKBONES)}")
-    return Backbone(name, arch, state, path, preprocess).to(device)
+    return with_memory_format(Backbone(name, arch, state, path, preprocess).to(device))
+
+
+def with_memory_format(backbone: Backbone, channels_last: bool | None = None) -> Backbone:
+    """Channels-last weights and activations on CUDA (by default), where cuDNN's tensor-core
+    convolutions want them; the CPU keeps the usual layout."""
+    if channels_last is None:
+        channels_last = next(backbone.parameters()).device.type == "cuda"
+    backbone.memory_format = torch.channels_last if channels_last else torch.contiguous_format
+    return backbone.to(memory_format=backbone.memory_format)

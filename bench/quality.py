@@ -1,6 +1,8 @@
 """Quality benchmark: how much of the painting and of the photo a result keeps, by a judge.
 
     python bench/quality.py [--size 512] [--pairs 12] [--rows a,b,c] [--out bench/results/quality]
+    python bench/quality.py --device cuda --schedule long --paint-only DIR   # on a GPU machine
+    python bench/quality.py --schedule long --judge-from DIR                 # then here
 
 The judge is EfficientNet-Lite0 (ImageNet), a network the optimisation never sees
 (`judge/`). Every row paints the same fixed photo/painting pairs; the script prints a
@@ -14,10 +16,11 @@ import json
 import time
 from pathlib import Path
 from statistics import median
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Iterator
 
 import torch
 import torch.nn.functional as F
+from PIL import Image
 
 from artifier.backbone import load_backbone
 from artifier.config import load_config
@@ -86,26 +89,58 @@ ROWS: dict[str, tuple[str, list[str], Callable]] = {
 }
 
 
-def run_row(name: str, pairs: list[tuple[str, str]], size: int, schedule: str, out: Path,
-            backbone, judge) -> list[dict[str, Any]]:
-    what, overrides, collage = ROWS[name]
+def paint_row(name: str, pairs: list[tuple[str, str]], size: int, schedule: str,
+              device: torch.device, backbone) -> Iterator[tuple[str, Image.Image, float]]:
+    """Each pair's result under row `name`, with the seconds it took."""
+    _, overrides, collage = ROWS[name]
     cfg = load_config(overrides=[f"transfer.size={size}", f'transfer.schedule="{schedule}"',
                                  *overrides])
-    rows = []
     for photo_name, art_name in pairs:
         photo = load_image(SHARED / "photos" / photo_name)
         painting = load_image(SHARED / "art" / art_name)
         start = time.perf_counter()
-        result = to_pil(paint(photo, painting, backbone, cfg["transfer"], torch.device("cpu"),
+        result = to_pil(paint(photo, painting, backbone, cfg["transfer"], device,
                               collage=collage))
-        seconds = time.perf_counter() - start
+        yield photo_name, result, time.perf_counter() - start
+
+
+def judge_row(name: str, pairs: list[tuple[str, str]],
+              results: Iterable[tuple[str, Image.Image, float]], out: Path,
+              judge) -> list[dict[str, Any]]:
+    rows = []
+    for (photo_name, art_name), (_, result, seconds) in zip(pairs, results):
+        photo = load_image(SHARED / "photos" / photo_name)
+        painting = load_image(SHARED / "art" / art_name)
         scores = judge_all(judge, result, photo, painting)
         save_png(triptych(photo, painting, result, ("photo", art_name[:40], f"row {name}")),
                  out / f"{Path(photo_name).stem}-{name}.png")
         rows.append({"pair": photo_name, **scores, "seconds": seconds})
         print(f"  {name} {photo_name:42s} " + " ".join(f"{k} {scores[k]:.3f}" for k in METRICS)
-              + f" ({seconds:.0f} s)", flush=True)
+              + f" ({seconds:.1f} s)", flush=True)
     return rows
+
+
+def saved_results(folder: Path, name: str, pairs: list[tuple[str, str]]
+                  ) -> Iterator[tuple[str, Image.Image, float]]:
+    """Results painted elsewhere with --paint-only (a GPU machine), to judge here."""
+    seconds = json.loads((folder / "seconds.json").read_text())
+    for photo_name, _ in pairs:
+        key = f"{Path(photo_name).stem}-{name}"
+        yield photo_name, load_image(folder / f"{key}.png"), seconds[key]
+
+
+def paint_only(names: list[str], pairs: list[tuple[str, str]], args: argparse.Namespace) -> None:
+    """Paint and save every result, with no judge: for a machine that has no judge."""
+    backbone = load_backbone("vgg19-caffe", device=args.device)
+    seconds: dict[str, float] = {}
+    for name in names:
+        for photo_name, result, took in paint_row(name, pairs, args.size, args.schedule,
+                                                  torch.device(args.device), backbone):
+            key = f"{Path(photo_name).stem}-{name}"
+            save_png(result, args.paint_only / f"{key}.png")
+            seconds[key] = took
+            print(f"  {key}: {took:.1f} s", flush=True)
+            (args.paint_only / "seconds.json").write_text(json.dumps(seconds, indent=1))
 
 
 def main() -> None:
@@ -114,18 +149,30 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=len(PAIRS))
     parser.add_argument("--rows", default=",".join(ROWS))
     parser.add_argument("--schedule", default="fast")
+    parser.add_argument("--device", default="cpu")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "quality")
+    parser.add_argument("--paint-only", type=Path, metavar="DIR",
+                        help="save the results to DIR and judge nothing (a GPU machine)")
+    parser.add_argument("--judge-from", type=Path, metavar="DIR",
+                        help="judge the results saved in DIR by --paint-only instead of painting")
     args = parser.parse_args()
     names = args.rows.split(",")
     unknown = [n for n in names if n not in ROWS]
     if unknown:
         raise SystemExit(f"unknown rows {unknown}; known: {', '.join(ROWS)}")
-    backbone, judge = load_backbone("vgg19-caffe"), load_judge()
+    pairs = PAIRS[:args.pairs]
+    if args.paint_only:
+        paint_only(names, pairs, args)
+        return
+    judge = load_judge()
+    backbone = None if args.judge_from else load_backbone("vgg19-caffe", device=args.device)
     results = {}
     for name in names:
         print(f"row {name}: {ROWS[name][0]}", flush=True)
-        results[name] = run_row(name, PAIRS[:args.pairs], args.size, args.schedule, args.out,
-                                backbone, judge)
+        painted = (saved_results(args.judge_from, name, pairs) if args.judge_from else
+                   paint_row(name, pairs, args.size, args.schedule, torch.device(args.device),
+                             backbone))
+        results[name] = judge_row(name, pairs, painted, args.out, judge)
         (args.out / "quality.json").write_text(json.dumps(results, indent=2))
         print_table(results, args)
 

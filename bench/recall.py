@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
 from PIL import ImageEnhance
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,6 +63,9 @@ def main() -> None:
     parser.add_argument("--resident", action=argparse.BooleanOptionalAction, default=None,
                         help="Also measure retrieval.mode=exact (maps held in memory); default: "
                              "on CUDA, or for collections of at most 10,000 artworks.")
+    parser.add_argument("--faiss", action=argparse.BooleanOptionalAction, default=True,
+                        help="Measure the FAISS path (--no-faiss: a store without a FAISS "
+                             "index, as bench/synthetic.py leaves it before training).")
     args = parser.parse_args()
 
     from artifier.config import load_config
@@ -71,11 +75,12 @@ def main() -> None:
 
     cfg = load_config(overrides=['retrieval.mode="faiss"'])
     backbone, device = backbone_from_config(cfg)
-    view = IndexView(args.index, backbone, cfg)
+    view = IndexView(args.index, backbone, cfg, args.faiss)
     resident_cfg = load_config(overrides=['retrieval.mode="exact"'])
     if args.resident is None:
         args.resident = device.type == "cuda" or view.count() <= 10_000
-    resident_view = IndexView(args.index, backbone, resident_cfg) if args.resident else None
+    resident_view = (IndexView(args.index, backbone, resident_cfg, args.faiss) if args.resident
+                     else None)
     rows = [r for r in view.rows() if not r["path"].startswith("synthetic/")]
     rng = np.random.default_rng(0)
     tmp = Path(tempfile.mkdtemp())
@@ -93,43 +98,48 @@ def main() -> None:
         start = time.perf_counter()
         feats = photo_features(photo, backbone, view, device, cfg["images"]["max_pixels"])
         feat_s = time.perf_counter() - start
-        fast = search(view, feats, 10, False, cfg, device)
         exact = search(view, feats, 10, True, cfg, device)
         stages["features"].append(feat_s)
-        for key, value in fast.timings.items():
-            stages[key].append(value)
-        stages["fast"].append(feat_s + sum(fast.timings.values()))
         stages["exact"].append(feat_s + exact.timings["exact"])
-        fast_ids = [m.id for m in fast.matches]
         exact_ids = [m.id for m in exact.matches]
-        r1.append(fast_ids[0] == exact_ids[0])
-        r10.append(len(set(fast_ids) & set(exact_ids)) / len(exact_ids))
+        if args.faiss:
+            fast = search(view, feats, 10, False, cfg, device)
+            for key, value in fast.timings.items():
+                stages[key].append(value)
+            stages["fast"].append(feat_s + sum(fast.timings.values()))
+            fast_ids = [m.id for m in fast.matches]
+            r1.append(fast_ids[0] == exact_ids[0])
+            r10.append(len(set(fast_ids) & set(exact_ids)) / len(exact_ids))
+            if source is not None:
+                src_fast.append(fast_ids[0] == source)
         if resident_view is not None:
             held = search(resident_view, feats, 10, False, resident_cfg, device)
             load_s += held.timings.get("load", 0.0)
             stages["resident"].append(feat_s + held.timings["exact"])
             r10_resident.append(len({m.id for m in held.matches} & set(exact_ids)) / len(exact_ids))
         if source is not None:
-            src_fast.append(fast_ids[0] == source)
             src_exact.append(exact_ids[0] == source)
-        for (k, nprobe, shortlist), seen in sweeps.items():
+        for (k, nprobe, shortlist), seen in (sweeps.items() if args.faiss else ()):
             other = cfg | {"retrieval": cfg["retrieval"] | {"k": k, "nprobe": nprobe,
                                                               "shortlist": shortlist}}
             start = time.perf_counter()
             ids = {m.id for m in search(view, feats, 10, False, other, device).matches}
             seen["s"].append(feat_s + time.perf_counter() - start)
             seen["r10"].append(len(ids & set(exact_ids)) / len(exact_ids))
-        print(f"{photo.name}: fast {stages['fast'][-1]:.2f} s, exact {stages['exact'][-1]:.2f} s, "
-              f"recall@10 {r10[-1]:.1f}", file=sys.stderr)
+        print(f"{photo.name}: exact {stages['exact'][-1]:.2f} s"
+              + (f", fast {stages['fast'][-1]:.2f} s, recall@10 {r10[-1]:.1f}" if r10 else "")
+              + (f", resident {stages['resident'][-1]:.2f} s" if stages["resident"] else ""),
+              file=sys.stderr)
     view.close()
     if resident_view is not None:
         resident_view.close()
-    peak = _peak_rss_of_cli(queries[0][0], args.index)
+    peak = _peak_rss_of_cli(queries[0][0], args.index) if args.faiss else None
 
     print(f"## {args.index.name}: {total:,} artworks, {len(queries)} queries "
           f"({args.photos} photos, {args.crops} artwork crops), device {device}")
-    print(f"recall@1 {np.mean(r1):.3f}, recall@10 {np.mean(r10):.3f} (fast against exact); "
-          f"source first: fast {np.mean(src_fast):.3f}, exact {np.mean(src_exact):.3f}")
+    if args.faiss:
+        print(f"recall@1 {np.mean(r1):.3f}, recall@10 {np.mean(r10):.3f} (fast against exact); "
+              f"source first: fast {np.mean(src_fast):.3f}, exact {np.mean(src_exact):.3f}")
     print("| stage | p50 ms | p95 ms |")
     print("|---|---|---|")
     for key, values in stages.items():
@@ -147,9 +157,14 @@ def main() -> None:
         for (k, nprobe, shortlist), seen in sweeps.items():
             print(f"| {k} | {nprobe} | {shortlist} | {np.mean(seen['r10']):.3f} "
                   f"| {_pct(seen['s'], 50):.0f} |")
-    print(f"fast path is {np.median(stages['exact']) / np.median(stages['fast']):.1f}x quicker "
-          f"than exact (p50); peak memory of one `artifier retrieve` process: {peak:.0f} MB; "
-          f"this bench process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    if args.faiss:
+        print(f"fast path is {np.median(stages['exact']) / np.median(stages['fast']):.1f}x "
+              "quicker than exact (p50)")
+    if peak is not None:
+        print(f"peak memory of one `artifier retrieve` process: {peak:.0f} MB")
+    if device.type == "cuda":
+        print(f"GPU peak MB: {torch.cuda.max_memory_allocated() / 2**20:.0f}")
+    print(f"this bench process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 
 if __name__ == "__main__":

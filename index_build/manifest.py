@@ -50,15 +50,16 @@ def check_compatible(index_dir: Path, manifest: dict[str, Any], wanted: dict[str
                 f"but {wanted[key]!r} is asked for; rebuild it or use another --index")
 
 
-def require_index(index_dir: Path) -> dict[str, Any]:
-    """The manifest of a finished index, or an error saying how to make or mend one."""
+def require_index(index_dir: Path, faiss: bool = True) -> dict[str, Any]:
+    """The manifest of a finished index, or an error saying how to make or mend one.
+    With `faiss` False, a store whose FAISS stage has not run will do (exact scoring)."""
     check_index_dir(index_dir)
     manifest = read_manifest(index_dir)
     repair = f"`artifier index build ART_DIR --index {index_dir}`"
     if manifest is None and (index_dir / "catalog.sqlite").is_file():
         raise IndexDamagedError(f"{index_dir / MANIFEST_FILE} is missing; run {repair} to "
                                 "rebuild it from the catalog")
-    if manifest is None or not manifest.get("index_file"):
+    if manifest is None or (faiss and not manifest.get("index_file")):
         raise IndexMissingError(f"no index at {index_dir}; build one with {repair}")
     if manifest.get("format") != FORMAT:
         raise IndexMismatchError(f"index {index_dir} has format {manifest.get('format')}, "

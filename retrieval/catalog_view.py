@@ -23,9 +23,10 @@ ROW_COLUMNS = "id, path, artist, title, style, year, shard, row, fh, fw"
 class IndexView:
     """An index opened for queries: checked against the backbone and settings in use."""
 
-    def __init__(self, index_dir: Path, backbone: Backbone, cfg: dict[str, Any]):
+    def __init__(self, index_dir: Path, backbone: Backbone, cfg: dict[str, Any],
+                 faiss: bool = True):
         self.dir = index_dir
-        self.manifest = require_index(index_dir)
+        self.manifest = require_index(index_dir, faiss)
         check_compatible(index_dir, self.manifest, binding(backbone, cfg["index"]))
         self.collection = Path(self.manifest["collection"])
         if not self.collection.is_dir():

@@ -6,7 +6,7 @@ import torch.nn.functional as F
 import torchvision
 
 from artifier.backbone import (caffe_preprocess, imagenet_preprocess, layer_names,
-                               load_backbone, stride_of)
+                               load_backbone, stride_of, with_memory_format)
 from artifier.errors import WeightsError
 from artifier.images import fit_long_side, load_image, to_tensor
 from tests.conftest import PHOTOS
@@ -107,3 +107,14 @@ def test_download_failure_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setattr(torch.hub, "load_state_dict_from_url", offline)
     with pytest.raises(WeightsError, match="could not download vgg16.*unreachable"):
         load_backbone("vgg16-torchvision", download=True)
+
+
+def test_channels_last_layout_gives_the_same_features():
+    """The layout CUDA runs in (channels last) changes memory order, not values."""
+    plain, last = load_backbone(), with_memory_format(load_backbone(), channels_last=True)
+    assert plain.memory_format == torch.contiguous_format
+    image = _image("chelsea-cat.jpg", 64)
+    with torch.no_grad():
+        a, b = plain(image, ["relu4_1"])["relu4_1"], last(image, ["relu4_1"])["relu4_1"]
+    assert b.is_contiguous(memory_format=torch.channels_last)
+    assert torch.allclose(a, b, rtol=1e-4, atol=1e-4)

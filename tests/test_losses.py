@@ -50,9 +50,10 @@ def test_histogram_target_has_the_painting_values_in_the_output_order():
     assert losses.histogram_loss(torch.tensor([[[3.0, 1.0, 2.0]]]), target) > 0
 
 
-def test_histogram_target_ranks_every_channel_on_its_own():
+def test_histogram_target_ranks_every_channel_on_its_own(monkeypatch):
     """More channels than are ranked at once: each still gets its own target, by rank."""
-    channels = 3 * losses.HIST_CHANNELS_AT_ONCE + 1
+    monkeypatch.setattr(losses, "HIST_VALUES_AT_ONCE", 3 * 20)  # 3 channels of 20 values
+    channels = 3 * 3 + 1
     feats = torch.randn(1, channels, 5, 4, generator=torch.Generator().manual_seed(0))
     target = torch.arange(20.0).repeat(channels, 1) + 100 * torch.arange(channels)[:, None]
     out = losses.histogram_target(feats, target).reshape(channels, -1)

@@ -180,3 +180,32 @@ def test_auto_mode_is_exact_on_a_gpu_only_when_the_maps_fit(monkeypatch):
     assert resolve_mode("auto", gpu, 33e9, 48.0) == "faiss"  # over 80% of what is free
     with pytest.raises(ConfigError, match="retrieval.mode"):
         resolve_mode("fast", gpu, 0, 1.0)
+
+
+def test_exact_mode_needs_no_faiss_index(small_index, photo_path, backbone, tmp_path):
+    """A store whose FAISS stage has not run (bench/synthetic.py leaves one) answers in
+    exact mode when opened for it, and is refused where FAISS is needed."""
+    import shutil
+
+    from artifier.errors import IndexMissingError
+    from retrieval.catalog_view import IndexView
+    from retrieval.search import photo_features, search
+
+    copy = tmp_path / "no-faiss"
+    shutil.copytree(small_index, copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    (copy / manifest.pop("index_file")).unlink()
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    cfg = load_config(overrides=['retrieval.mode="exact"'])
+    cpu = torch.device("cpu")
+    with pytest.raises(IndexMissingError, match="no index"):
+        IndexView(copy, backbone, cfg)
+    views = [IndexView(small_index, backbone, cfg), IndexView(copy, backbone, cfg, faiss=False)]
+    try:
+        feats = photo_features(photo_path, backbone, views[0], cpu, 10**8)
+        ranked = [[(m.id, m.score) for m in search(v, feats, 10, False, cfg, cpu).matches]
+                  for v in views]
+    finally:
+        for view in views:
+            view.close()
+    assert ranked[0] == ranked[1] and len(ranked[0]) == 10

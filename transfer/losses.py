@@ -4,10 +4,10 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-# Channels ranked at once by the histogram loss: the ranks are int64, 8 bytes per value,
-# so ranking all 64 channels of relu1_1 at once would add half a kilobyte per pixel to the
-# peak memory of a step.
-HIST_CHANNELS_AT_ONCE = 8
+# Values ranked at once by the histogram loss: the ranks are int64, so this bounds their
+# memory (256 MB) at large sizes, while at 512 px every channel of relu1_1 goes in one
+# sort (on a GPU each sort is a launch and a pass over memory).
+HIST_VALUES_AT_ONCE = 2**25
 
 
 def gram(feats: torch.Tensor) -> torch.Tensor:
@@ -32,8 +32,9 @@ def histogram_target(feats: torch.Tensor, sorted_target: torch.Tensor) -> torch.
     """
     flat = feats.detach().reshape(feats.shape[-3], -1)
     remapped = torch.empty_like(flat)
-    for start in range(0, flat.shape[0], HIST_CHANNELS_AT_ONCE):
-        rows = slice(start, start + HIST_CHANNELS_AT_ONCE)
+    at_once = max(1, HIST_VALUES_AT_ONCE // flat.shape[1])
+    for start in range(0, flat.shape[0], at_once):
+        rows = slice(start, start + at_once)
         remapped[rows].scatter_(1, flat[rows].argsort(dim=1), sorted_target[rows])
     return remapped.view_as(feats)
 
