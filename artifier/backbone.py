@@ -6,7 +6,7 @@ never pays for block 5.
 from __future__ import annotations
 
 import importlib.resources
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -43,10 +43,15 @@ def stride_of(layer: str) -> int:
     return 2 ** (int(layer[len(layer.rstrip("0123456789_")):].split("_")[0]) - 1)
 
 
+@lru_cache(maxsize=16)
+def _constant(values: tuple[float, ...], device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    """A (1, 3, 1, 1) constant made once per device: a CUDA graph cannot copy from the host."""
+    return torch.tensor(values, dtype=dtype).view(1, 3, 1, 1).to(device)
+
+
 def caffe_preprocess(rgb: torch.Tensor) -> torch.Tensor:
     """RGB in [0, 1] to the Caffe VGG input: BGR, 0-255, mean removed."""
-    mean = torch.tensor(CAFFE_MEAN_BGR, device=rgb.device, dtype=rgb.dtype).view(1, 3, 1, 1)
-    return rgb.flip(1) * 255.0 - mean
+    return rgb.flip(1) * 255.0 - _constant(CAFFE_MEAN_BGR, rgb.device, rgb.dtype)
 
 
 def imagenet_preprocess(rgb: torch.Tensor) -> torch.Tensor:

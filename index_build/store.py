@@ -28,7 +28,7 @@ def write_shard(index_dir: Path, name: str,
     for fmap in maps:
         rows.append(offset)
         offset += fmap.shape[0] * fmap.shape[1]
-    flat = np.concatenate([m.reshape(-1, m.shape[-1]) for m in maps]).astype(np.float16)
+    flat = np.concatenate([m.reshape(-1, m.shape[-1]) for m in maps]).astype(np.float16, copy=False)
     tmp = folder / f".{name}.tmp"
     with h5py.File(tmp, "w") as handle:
         handle.create_dataset("feats", data=flat, chunks=(min(len(flat), 4096), flat.shape[1]))

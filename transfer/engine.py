@@ -13,6 +13,7 @@ from artifier.errors import ConfigError
 from artifier.images import fit_long_side, to_tensor
 from transfer import losses
 from transfer.collage import matched_collage
+from transfer.cuda_graph import graphed
 from transfer.colour import keep_photo_colour
 from transfer.denoise import denoise_chroma
 from transfer.precision import allow_tf32, network_precision, resolve_precision
@@ -77,11 +78,13 @@ def optimise(backbone: Backbone, start: torch.Tensor, targets: Targets, cfg: dic
              on_step: Callable[[dict[str, float], torch.Tensor], None] | None = None,
              tile: int | None = None) -> torch.Tensor:
     """Adam on the pixels; with `tile`, each step's gradient is taken in tiles of at
-    most that many pixels a side (transfer/tiled.py), the same gradient in less memory."""
+    most that many pixels a side (transfer/tiled.py), the same gradient in less memory.
+    On CUDA a whole step is replayed as a CUDA graph (transfer/cuda_graph.py)."""
     image = start.detach().clone().requires_grad_(True)
-    optimiser = torch.optim.Adam([image], lr=cfg["learning_rate"])
-    values: dict[str, float] = {}
-    for i in range(iterations):
+    graph = image.is_cuda and cfg["cuda_graph"] and not tile
+    optimiser = torch.optim.Adam([image], lr=cfg["learning_rate"], capturable=graph)
+
+    def step() -> dict[str, torch.Tensor]:
         optimiser.zero_grad(set_to_none=True)
         if tile:
             terms = tiled_backward(backbone, image, targets, cfg, tile,
@@ -92,6 +95,12 @@ def optimise(backbone: Backbone, start: torch.Tensor, targets: Targets, cfg: dic
         optimiser.step()
         with torch.no_grad():
             image.clamp_(0, 1)
+        return terms
+
+    run = graphed(step) if graph else step
+    values: dict[str, float] = {}
+    for i in range(iterations):
+        terms = run()
         if on_step:
             if i % REPORT_EVERY == 0 or i == iterations - 1:
                 values = {name: value.item() for name, value in terms.items()}

@@ -36,5 +36,6 @@ def allow_tf32(device: torch.device) -> None:
 def network_precision(precision: str, device: torch.device) -> contextlib.AbstractContextManager:
     """The context the network passes run in: bfloat16 autocast, or float32."""
     if precision == "bfloat16":
-        return torch.autocast(device.type, dtype=torch.bfloat16)
+        # No cache of cast weights: a CUDA graph (transfer/cuda_graph.py) cannot hold one.
+        return torch.autocast(device.type, dtype=torch.bfloat16, cache_enabled=False)
     return contextlib.nullcontext()
