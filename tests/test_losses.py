@@ -72,3 +72,10 @@ def test_resample_sorted_keeps_the_distribution_at_another_size():
     seven = losses.resample_sorted(feats, 7)[0]
     assert seven[0] == 1.0 and seven[-1] == 5.0 and seven[3] == 2.5
     assert bool((seven[1:] >= seven[:-1]).all())
+
+
+def test_resample_sorted_in_bands_equals_one_sort(monkeypatch):
+    feats = torch.randn(1, 7, 6, 5, generator=torch.Generator().manual_seed(1))
+    whole = losses.resample_sorted(feats, 12)
+    monkeypatch.setattr(losses, "HIST_VALUES_AT_ONCE", 2 * 30)  # two channels a band
+    assert torch.equal(losses.resample_sorted(feats, 12), whole)

@@ -42,7 +42,12 @@ def histogram_target(feats: torch.Tensor, sorted_target: torch.Tensor) -> torch.
 def resample_sorted(feats: torch.Tensor, n: int) -> torch.Tensor:
     """Each channel's sorted values of a (C, H, W) map at `n` evenly spaced ranks: the
     same distribution, sized to pair rank by rank with a map of `n` positions."""
-    ranked = feats.reshape(feats.shape[-3], -1).sort(dim=1).values
+    flat = feats.reshape(feats.shape[-3], -1)
+    at_once = max(1, HIST_VALUES_AT_ONCE // flat.shape[1])
+    # In bands of channels: a sort also returns int64 indices, twice the map's bytes (6.8 GB
+    # for relu1_1 of a 4096 px painting) if taken whole.
+    ranked = torch.cat([flat[i:i + at_once].sort(dim=1).values
+                        for i in range(0, flat.shape[0], at_once)])
     if ranked.shape[1] == n:
         return ranked
     return F.interpolate(ranked[None], size=n, mode="linear", align_corners=True)[0]
