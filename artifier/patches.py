@@ -16,28 +16,31 @@ PATCH = 3
 
 def patch_norms(feats: torch.Tensor) -> torch.Tensor:
     """L2 norm of every valid 3x3 patch of a (B, C, H, W) map: (B, H-2, W-2)."""
-    energy = feats.float().pow(2).sum(1, keepdim=True)
+    energy = torch.linalg.vector_norm(feats.float(), dim=1, keepdim=True).square()
     return F.avg_pool2d(energy, PATCH, stride=1).mul(PATCH * PATCH).clamp_min(0).sqrt()[:, 0]
 
 
 def patch_cosines(query: torch.Tensor, keys: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
     """Cosines of every valid 3x3 patch of `query` (C, h, w) with those of `keys` (B, C, H, W).
 
-    Returns (h-2, w-2, B, H-2, W-2).
+    Returns (B, h-2, w-2, H-2, W-2). The box sum runs along columns, then rows: six
+    shifted adds instead of nine.
     """
     c, h, w = query.shape
     b, _, hh, ww = keys.shape
-    q = query.float().reshape(c, h * w)
-    k = keys.float().permute(1, 0, 2, 3).reshape(c, b * hh * ww)
-    corr = (q.t() @ k).view(h, w, b, hh, ww)
+    keys = keys.float()
+    corr = torch.matmul(query.float().reshape(c, h * w).t(), keys.reshape(b, c, hh * ww))
+    corr = corr.view(b, h, w, hh, ww)
     oh, ow, okh, okw = h - PATCH + 1, w - PATCH + 1, hh - PATCH + 1, ww - PATCH + 1
-    dots = corr.new_zeros(oh, ow, b, okh, okw)
-    for di in range(PATCH):
-        for dj in range(PATCH):
-            dots += corr[di:di + oh, dj:dj + ow, :, di:di + okh, dj:dj + okw]
+    cols = corr[:, :, 0:ow, :, 0:okw].clone()
+    for d in range(1, PATCH):
+        cols += corr[:, :, d:d + ow, :, d:d + okw]
+    dots = cols[:, 0:oh, :, 0:okh].clone()
+    for d in range(1, PATCH):
+        dots += cols[:, d:d + oh, :, d:d + okh]
     q_norm = patch_norms(query.unsqueeze(0))[0].clamp_min(eps)
     k_norm = patch_norms(keys).clamp_min(eps)
-    return dots / q_norm[:, :, None, None, None] / k_norm[None, None]
+    return dots / q_norm[None, :, :, None, None] / k_norm[:, None, None]
 
 
 def best_matches(query: torch.Tensor, keys: torch.Tensor,
@@ -51,9 +54,7 @@ def best_matches(query: torch.Tensor, keys: torch.Tensor,
     best, where = [], []
     for top in range(0, oh, rows_per_chunk):
         band = query[:, top:min(oh, top + rows_per_chunk) + PATCH - 1]
-        cos = patch_cosines(band, keys)
-        cos = cos.flatten(3).permute(2, 0, 1, 3)
-        value, index = cos.max(-1)
+        value, index = patch_cosines(band, keys).flatten(3).max(-1)
         best.append(value)
         where.append(index)
     return torch.cat(best, 1), torch.cat(where, 1)
