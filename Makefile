@@ -60,6 +60,8 @@ bench: index
 	$(BIN)/python bench/index_bench.py
 	$(BIN)/python bench/recall.py --index indexes/art
 	$(BIN)/python bench/recall.py --index indexes/synthetic-50k --photos 8 --crops 8
+	$(BIN)/python bench/score_speed.py
+	$(BIN)/python bench/store_reads.py
 
 clean:
 	rm -rf out gallery
