@@ -45,9 +45,7 @@ def run_artifier(size: int, schedule: str, steps: int | None, device: str,
     if tile:
         cfg["tile"] = tile
     dev = torch.device(device)
-    backbone = load_backbone(device=dev)
-    if channels_last is not None:
-        backbone = with_memory_format(backbone, channels_last)
+    backbone = with_memory_format(load_backbone(device=dev), channels_last)
     _, scales, iterations = resolve_schedule(cfg, dev)
     if steps is not None:
         iterations = [min(steps, n) for n in iterations]
