@@ -20,15 +20,16 @@ def patch_norms(feats: torch.Tensor) -> torch.Tensor:
     return F.avg_pool2d(energy, PATCH, stride=1).mul(PATCH * PATCH).clamp_min(0).sqrt()[:, 0]
 
 
-def patch_cosines(query: torch.Tensor, keys: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
-    """Cosines of every valid 3x3 patch of `query` (C, h, w) with those of `keys` (B, C, H, W).
+def patch_cosines(query: torch.Tensor, keys: torch.Tensor, key_norms: torch.Tensor,
+                  eps: float = 1e-6) -> torch.Tensor:
+    """Cosines of every valid 3x3 patch of `query` (C, h, w) with those of float `keys`
+    (B, C, H, W), whose `patch_norms` are given (the caller's bands of query rows share them).
 
     Returns (B, h-2, w-2, H-2, W-2). The box sum runs along columns, then rows: six
     shifted adds instead of nine.
     """
     c, h, w = query.shape
     b, _, hh, ww = keys.shape
-    keys = keys.float()
     corr = torch.matmul(query.float().reshape(c, h * w).t(), keys.reshape(b, c, hh * ww))
     corr = corr.view(b, h, w, hh, ww)
     oh, ow, okh, okw = h - PATCH + 1, w - PATCH + 1, hh - PATCH + 1, ww - PATCH + 1
@@ -39,8 +40,7 @@ def patch_cosines(query: torch.Tensor, keys: torch.Tensor, eps: float = 1e-6) ->
     for d in range(1, PATCH):
         dots += cols[:, d:d + oh, :, d:d + okh]
     q_norm = patch_norms(query.unsqueeze(0))[0].clamp_min(eps)
-    k_norm = patch_norms(keys).clamp_min(eps)
-    return dots / q_norm[None, :, :, None, None] / k_norm[:, None, None]
+    return dots / q_norm[None, :, :, None, None] / key_norms.clamp_min(eps)[:, None, None]
 
 
 def best_matches(query: torch.Tensor, keys: torch.Tensor,
@@ -51,10 +51,12 @@ def best_matches(query: torch.Tensor, keys: torch.Tensor,
     in bands of query rows so memory stays bounded for large maps.
     """
     oh = query.shape[1] - PATCH + 1
+    keys = keys.float()
+    key_norms = patch_norms(keys)
     best, where = [], []
     for top in range(0, oh, rows_per_chunk):
         band = query[:, top:min(oh, top + rows_per_chunk) + PATCH - 1]
-        value, index = patch_cosines(band, keys).flatten(3).max(-1)
+        value, index = patch_cosines(band, keys, key_norms).flatten(3).max(-1)
         best.append(value)
         where.append(index)
     return torch.cat(best, 1), torch.cat(where, 1)

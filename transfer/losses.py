@@ -32,22 +32,24 @@ def histogram_target(feats: torch.Tensor, sorted_target: torch.Tensor) -> torch.
     """
     flat = feats.detach().reshape(feats.shape[-3], -1)
     remapped = torch.empty_like(flat)
-    at_once = max(1, HIST_VALUES_AT_ONCE // flat.shape[1])
-    for start in range(0, flat.shape[0], at_once):
-        rows = slice(start, start + at_once)
+    for rows in _bands(flat):
         remapped[rows].scatter_(1, flat[rows].argsort(dim=1), sorted_target[rows])
     return remapped.view_as(feats)
+
+
+def _bands(flat: torch.Tensor) -> list[slice]:
+    """Bands of channels of a (C, N) map, each of at most HIST_VALUES_AT_ONCE values (one
+    channel at least): a sort also returns int64 indices, twice a float map's bytes."""
+    at_once = max(1, HIST_VALUES_AT_ONCE // flat.shape[1])
+    return [slice(start, start + at_once) for start in range(0, flat.shape[0], at_once)]
 
 
 def resample_sorted(feats: torch.Tensor, n: int) -> torch.Tensor:
     """Each channel's sorted values of a (C, H, W) map at `n` evenly spaced ranks: the
     same distribution, sized to pair rank by rank with a map of `n` positions."""
     flat = feats.reshape(feats.shape[-3], -1)
-    at_once = max(1, HIST_VALUES_AT_ONCE // flat.shape[1])
-    # In bands of channels: a sort also returns int64 indices, twice the map's bytes (6.8 GB
-    # for relu1_1 of a 4096 px painting) if taken whole.
-    ranked = torch.cat([flat[i:i + at_once].sort(dim=1).values
-                        for i in range(0, flat.shape[0], at_once)])
+    # In bands: sorted whole, relu1_1 of a 4096 px painting would add 6.8 GB of indices.
+    ranked = torch.cat([flat[rows].sort(dim=1).values for rows in _bands(flat)])
     if ranked.shape[1] == n:
         return ranked
     return F.interpolate(ranked[None], size=n, mode="linear", align_corners=True)[0]
