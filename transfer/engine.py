@@ -12,6 +12,7 @@ from artifier.backbone import Backbone, stride_of
 from artifier.errors import ConfigError
 from artifier.images import fit_long_side, to_tensor
 from transfer import losses
+from transfer.adam import adam
 from transfer.collage import matched_collage
 from transfer.cuda_graph import graphed
 from transfer.colour import keep_photo_colour
@@ -82,17 +83,17 @@ def optimise(backbone: Backbone, start: torch.Tensor, targets: Targets, cfg: dic
     On CUDA a whole step is replayed as a CUDA graph (transfer/cuda_graph.py)."""
     image = start.detach().clone().requires_grad_(True)
     graph = image.is_cuda and cfg["cuda_graph"] and not tile
-    optimiser = torch.optim.Adam([image], lr=cfg["learning_rate"], capturable=graph)
+    adam_step = adam(image, cfg["learning_rate"])
 
     def step() -> dict[str, torch.Tensor]:
-        optimiser.zero_grad(set_to_none=True)
+        image.grad = None
         if tile:
             terms = tiled_backward(backbone, image, targets, cfg, tile,
                                    pixel_terms(image, targets, cfg))
         else:
             terms = loss_terms(backbone, image, targets, cfg)
             sum(terms.values()).backward()
-        optimiser.step()
+        adam_step()
         with torch.no_grad():
             image.clamp_(0, 1)
         return terms
