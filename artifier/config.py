@@ -84,7 +84,8 @@ BOUNDS = {
     "index.ivf_train_per_list": (1, None), "index.ivf_train_max": (1, None),
     "index.shard_size": (1, None), "index.batch_size": (1, None), "index.workers": (0, None),
     "retrieval.k": (1, None), "retrieval.nprobe": (1, None), "retrieval.shortlist": (1, None),
-    "retrieval.exact_batch": (1, None), "retrieval.resident_gb": (0, None),
+    "retrieval.exact_batch": (1, None), "retrieval.resident_batch": (1, None),
+    "retrieval.resident_gb": (0, None),
     "studio.port": (0, 65535), "studio.max_upload_mb": (1, None), "studio.matches": (1, 200),
     "studio.preview_seconds": (0, None),
 }

@@ -22,16 +22,18 @@ def patch_norms(feats: torch.Tensor) -> torch.Tensor:
 
 def patch_cosines(query: torch.Tensor, keys: torch.Tensor, key_norms: torch.Tensor,
                   eps: float = 1e-6) -> torch.Tensor:
-    """Cosines of every valid 3x3 patch of `query` (C, h, w) with those of float `keys`
+    """Cosines of every valid 3x3 patch of `query` (C, h, w) with those of `keys`
     (B, C, H, W), whose `patch_norms` are given (the caller's bands of query rows share them).
 
-    Returns (B, h-2, w-2, H-2, W-2). The box sum runs along columns, then rows: six
-    shifted adds instead of nine.
+    The products take the keys' dtype: float16 keys run on a GPU's tensor cores (each
+    position's norm must then be at most about 1, or products overflow); the sums are
+    float32 either way. Returns (B, h-2, w-2, H-2, W-2). The box sum runs along columns,
+    then rows: six shifted adds instead of nine.
     """
     c, h, w = query.shape
     b, _, hh, ww = keys.shape
-    corr = torch.matmul(query.float().reshape(c, h * w).t(), keys.reshape(b, c, hh * ww))
-    corr = corr.view(b, h, w, hh, ww)
+    corr = torch.matmul(query.to(keys.dtype).reshape(c, h * w).t(), keys.reshape(b, c, hh * ww))
+    corr = corr.float().view(b, h, w, hh, ww)
     oh, ow, okh, okw = h - PATCH + 1, w - PATCH + 1, hh - PATCH + 1, ww - PATCH + 1
     cols = corr[:, :, 0:ow, :, 0:okw].clone()
     for d in range(1, PATCH):
@@ -43,16 +45,20 @@ def patch_cosines(query: torch.Tensor, keys: torch.Tensor, key_norms: torch.Tens
     return dots / q_norm[None, :, :, None, None] / key_norms.clamp_min(eps)[:, None, None]
 
 
-def best_matches(query: torch.Tensor, keys: torch.Tensor,
+def best_matches(query: torch.Tensor, keys: torch.Tensor, key_norms: torch.Tensor | None = None,
                  rows_per_chunk: int = 16) -> tuple[torch.Tensor, torch.Tensor]:
     """For every 3x3 patch of `query` (C, h, w), its best cosine in each key map.
 
-    Returns (best cosine, flat index of the best key patch), each (B, h-2, w-2). Works
-    in bands of query rows so memory stays bounded for large maps.
+    Without `key_norms`, the keys are taken in float32 and their norms computed here;
+    with them (a caller that holds maps scores them often), the keys are used as they
+    are (see `patch_cosines` for float16). Returns (best cosine, flat index of the best
+    key patch), each (B, h-2, w-2). Works in bands of query rows so memory stays bounded
+    for large maps.
     """
     oh = query.shape[1] - PATCH + 1
-    keys = keys.float()
-    key_norms = patch_norms(keys)
+    if key_norms is None:
+        keys = keys.float()
+        key_norms = patch_norms(keys)
     best, where = [], []
     for top in range(0, oh, rows_per_chunk):
         band = query[:, top:min(oh, top + rows_per_chunk) + PATCH - 1]

@@ -18,7 +18,7 @@ from artifier.session import backbone_from_config
 from index_build.extract import index_input
 from index_build.sources import located_exists
 from retrieval.catalog_view import IndexView
-from retrieval.resident import chosen_mode, load_resident, resident_scores
+from retrieval.resident import chosen_mode, load_resident, resident_best
 from retrieval.score import maxsim_scores
 
 
@@ -170,13 +170,13 @@ def _resident_search(view: IndexView, photo: torch.Tensor, top: int, rcfg: dict[
         view.resident = load_resident(view, device, rcfg["exact_batch"])
         timings["load"] = view.resident.load_seconds
     start = time.perf_counter()
-    scores = resident_scores(view.resident, photo, rcfg["exact_batch"])
-    if style is not None:
-        scores = {r["id"]: scores[r["id"]] for r in view.rows(style=style)}
+    allowed = None if style is None else [r["id"] for r in view.rows(style=style)]
     # Only the best are looked up, with spares for artworks gone since the build.
-    best = sorted(scores, key=scores.__getitem__, reverse=True)[:top + GONE_SPARES]
+    best, values = resident_best(view.resident, photo, rcfg["resident_batch"],
+                                 top + GONE_SPARES, allowed)
     timings["exact"] = time.perf_counter() - start
-    return _ranked(view, view.rows(best), {i: scores[i] for i in best}, top, n_patches, timings)
+    return _ranked(view, view.rows(best), dict(zip(best, values)), top, n_patches,
+                   timings)
 
 
 def retrieve(photo: Path, index_dir: Path, top: int, exact: bool, cfg: dict[str, Any]

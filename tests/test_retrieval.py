@@ -150,7 +150,8 @@ def test_resident_exact_mode_ranks_as_the_exact_scan(small_index, photo_path, ba
     from retrieval.catalog_view import IndexView
     from retrieval.search import photo_features, search
 
-    cfg = load_config(overrides=['retrieval.mode="exact"', "retrieval.exact_batch=7"])
+    cfg = load_config(overrides=['retrieval.mode="exact"', "retrieval.exact_batch=7",
+                                 "retrieval.resident_batch=9"])
     cpu = torch.device("cpu")
     view = IndexView(small_index, backbone, cfg)
     try:
@@ -163,7 +164,39 @@ def test_resident_exact_mode_ranks_as_the_exact_scan(small_index, photo_path, ba
     assert view.mode == "exact" and "load" in first.timings and "load" not in second.timings
     assert [(m.id, m.score) for m in first.matches] == [(m.id, m.score) for m in truth[:10]]
     assert [m.id for m in second.matches] == [m.id for m in truth if m.style == "Baroque"]
-    assert sum(len(ids) for ids, _ in view.resident.groups) == 40
+    assert sum(len(ids) for ids, _, _ in view.resident.groups) == 40
+
+
+def test_float16_products_keep_the_exact_ranking(small_index, photo_path, backbone):
+    """On CUDA the held maps are scored in float16 (made on the CPU here, slowly), then
+    the shortlist again in float32: the same answer as float32 throughout."""
+    from artifier.patches import best_matches
+    from retrieval.catalog_view import IndexView
+    from retrieval.resident import load_resident, resident_best
+    from retrieval.search import photo_features
+
+    cfg = load_config(overrides=['retrieval.mode="exact"'])
+    cpu = torch.device("cpu")
+    view = IndexView(small_index, backbone, cfg)
+    try:
+        feats = photo_features(photo_path, backbone, view, cpu, 10**8)
+        held = load_resident(view, cpu, 16)
+    finally:
+        view.close()
+    ids, maps, norms = max(held.groups, key=lambda group: len(group[0]))
+    assert maps.dtype == torch.float16
+    query = feats / torch.linalg.vector_norm(feats, dim=0).amax()
+    float32 = best_matches(query, maps.float(), norms)[0].flatten(1).sum(1)
+    float16 = best_matches(query, maps, norms)[0].flatten(1).sum(1)
+    assert torch.isfinite(float16).all()
+    assert 0 < (float16 - float32).abs().max() < 1e-3 * float32.abs().max()
+
+    best32, scores32 = resident_best(held, feats, 8, 5, dtype=torch.float32)
+    best16, scores16 = resident_best(held, feats, 8, 5, dtype=torch.float16)
+    assert best16 == best32 and scores16 == pytest.approx(scores32, rel=1e-6)
+    allowed = best32[1::2] + [i for i in ids.tolist() if i not in best32][:1]
+    only, _ = resident_best(held, feats, 8, 5, allowed, dtype=torch.float16)
+    assert only == [i for i in best32 if i in allowed] + allowed[-1:] and len(only) == 3
 
 
 def test_auto_mode_is_exact_on_a_gpu_only_when_the_maps_fit(monkeypatch):
