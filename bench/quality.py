@@ -16,7 +16,7 @@ import json
 import time
 from pathlib import Path
 from statistics import median
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -90,11 +90,13 @@ ROWS: dict[str, tuple[str, list[str], Callable]] = {
 
 
 def paint_row(name: str, pairs: list[tuple[str, str]], size: int, schedule: str,
-              device: torch.device, backbone) -> Iterator[tuple[str, Image.Image, float]]:
-    """Each pair's result under row `name`, with the seconds it took."""
+              device: torch.device, backbone, extra: Sequence[str] = ()
+              ) -> Iterator[tuple[str, Image.Image, float]]:
+    """Each pair's result under row `name` (and the `extra` overrides), with the seconds
+    it took."""
     _, overrides, collage = ROWS[name]
     cfg = load_config(overrides=[f"transfer.size={size}", f'transfer.schedule="{schedule}"',
-                                 *overrides])
+                                 *overrides, *extra])
     for photo_name, art_name in pairs:
         photo = load_image(SHARED / "photos" / photo_name)
         painting = load_image(SHARED / "art" / art_name)
@@ -135,7 +137,7 @@ def paint_only(names: list[str], pairs: list[tuple[str, str]], args: argparse.Na
     seconds: dict[str, float] = {}
     for name in names:
         for photo_name, result, took in paint_row(name, pairs, args.size, args.schedule,
-                                                  torch.device(args.device), backbone):
+                                                  torch.device(args.device), backbone, args.set):
             key = f"{Path(photo_name).stem}-{name}"
             save_png(result, args.paint_only / f"{key}.png")
             seconds[key] = took
@@ -150,6 +152,9 @@ def main() -> None:
     parser.add_argument("--rows", default=",".join(ROWS))
     parser.add_argument("--schedule", default="fast")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="a config override for every row, after the row's own "
+                             "(e.g. a candidate schedule)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "quality")
     parser.add_argument("--paint-only", type=Path, metavar="DIR",
                         help="save the results to DIR and judge nothing (a GPU machine)")
@@ -171,7 +176,7 @@ def main() -> None:
         print(f"row {name}: {ROWS[name][0]}", flush=True)
         painted = (saved_results(args.judge_from, name, pairs) if args.judge_from else
                    paint_row(name, pairs, args.size, args.schedule, torch.device(args.device),
-                             backbone))
+                             backbone, args.set))
         results[name] = judge_row(name, pairs, painted, args.out, judge)
         (args.out / "quality.json").write_text(json.dumps(results, indent=2))
         print_table(results, args)
