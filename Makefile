@@ -15,7 +15,7 @@ STAMP  := $(VENV)/.installed
 # `make serve` opens the studio on this index (the demo's unless told otherwise).
 SERVE_INDEX ?= $(DEMO_INDEX)
 
-.PHONY: install browser test demo demo-index serve index gallery bench clean
+.PHONY: install browser test test-cluster demo demo-index serve index gallery bench clean
 
 install: $(STAMP) browser
 
@@ -31,11 +31,15 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q torch==2.14.1 torchvision==0.29.1
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev,cluster]'
 	touch $@
 
 test: install
 	$(BIN)/python -m pytest
+
+# The Ray engine's tests alone (about 3 minutes on 2 CPUs; `make test` runs them too).
+test-cluster: install
+	$(BIN)/python -m pytest -m cluster
 
 demo-index: install
 	$(BIN)/python -m index_build.subset $(ART) $(DEMO_ART) --every 8

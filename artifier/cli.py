@@ -150,8 +150,11 @@ def main() -> None:
         app()
     except ArtifierError as exc:
         from rich.console import Console
+        from rich.markup import escape
 
-        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        # Escaped: a message may hold brackets (pip install -e '.[cluster]', a file name).
+        Console(stderr=True).print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False,
+                                   soft_wrap=True)
         sys.exit(1)
 
 
@@ -159,6 +162,13 @@ def main() -> None:
 def index_build(
     art_dir: Annotated[Path, typer.Argument(help="Folder of artworks (any tree; metadata.csv optional).")],
     index: IndexDir = DEFAULT_INDEX,
+    engine: Annotated[str, typer.Option(
+        help="local: this process. ray: a pool of Ray actors (pip install -e '.[cluster]'); "
+             "on a cluster, the art folder and --index must be on storage every node "
+             "reads.")] = "local",
+    address: Annotated[Optional[str], typer.Option(
+        help="With --engine ray: the Ray cluster to join (ray.init's address); default: "
+             "the one `ray start` runs here, else a new one on this machine.")] = None,
     device: Device = None, backbone: Backbone = None, weights: Weights = None,
     config: ConfigPath = None, sets: Sets = None,
 ) -> None:
@@ -169,10 +179,22 @@ def index_build(
     from index_build.build import build_index
     from index_build.report import print_build_report
 
+    if engine not in ("local", "ray"):
+        raise ConfigError(f"--engine must be local or ray, got {engine!r}")
+    if address and engine != "ray":
+        raise ConfigError("--address names a Ray cluster: use it with --engine ray")
     cfg = _config(config, sets, **{"backbone.device": device, "backbone.name": backbone,
                                    "backbone.weights": str(weights) if weights else None})
-    net, dev = backbone_from_config(cfg)
-    report = build_index(art_dir, index, cfg, net, dev)
+    if engine == "ray":
+        from index_build.ray_engine import build_on_ray, require_ray
+
+        require_ray()
+        # The actors run the network; here it only names what the index is bound to.
+        net, _ = backbone_from_config(cfg | {"backbone": cfg["backbone"] | {"device": "cpu"}})
+        report = build_on_ray(art_dir, index, cfg, net, address)
+    else:
+        net, dev = backbone_from_config(cfg)
+        report = build_index(art_dir, index, cfg, net, dev)
     print_build_report(report, index)
     if report.counts["done"] == 0:
         raise CollectionError(f"nothing could be indexed: all {report.counts['failed']} "

@@ -83,6 +83,7 @@ BOUNDS = {
     "index.image_size": (48, None), "index.pca_train": (1, None),
     "index.ivf_train_per_list": (1, None), "index.ivf_train_max": (1, None),
     "index.shard_size": (1, None), "index.batch_size": (1, None), "index.workers": (0, None),
+    "index.ray_workers": (0, None),
     "retrieval.k": (1, None), "retrieval.nprobe": (1, None), "retrieval.shortlist": (1, None),
     "retrieval.exact_batch": (1, None), "retrieval.resident_batch": (1, None),
     "retrieval.resident_gb": (0, None),

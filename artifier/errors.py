@@ -43,3 +43,7 @@ class IndexLockedError(ArtifierError):
 
 class UploadError(ArtifierError):
     """An upload to the studio is empty or over its byte limit."""
+
+
+class EngineError(ArtifierError):
+    """The build engine asked for is not installed, or its cluster cannot be reached."""

@@ -23,13 +23,15 @@ import torch
 
 from artifier.backbone import Backbone, stride_of
 from artifier.errors import CollectionError, IndexMismatchError
+from artifier.files import file_record
 from artifier.progress import progress_bar
 from index_build import catalog as cat
-from index_build.extract import ArtworkImages, extract
-from index_build.faiss_index import (add_artworks, gpu_available, read_index, remove_artworks,
+from index_build.engine import Engine, Features, Fill, fill_here, local_engine
+from index_build.faiss_index import (drop_generations, gpu_available, read_index, remove_artworks,
                                      resolve_factory, save_index, small_sample_note, train_index)
 from index_build.lock import index_lock
 from index_build.manifest import check_compatible, check_index_dir, write_manifest
+from index_build.ondisk import ivfdata_of
 from index_build.repair import recover_manifest, remember, repair_files
 from index_build import sources
 from index_build.store import FEATURES_DIR, FeatureStore, write_shard
@@ -51,6 +53,8 @@ class BuildReport:
     failures: list[tuple[str, str]] = field(default_factory=list)
     repairs: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Peak resident memory of each extraction worker of another engine (ray_engine.py).
+    worker_peak_mb: list[float] = field(default_factory=list)
 
 
 def binding(backbone: Backbone, cfg: dict[str, Any]) -> dict[str, Any]:
@@ -64,14 +68,12 @@ def _next_shard(db) -> int:
     return int(last.split("-")[1].split(".")[0]) + 1 if last else 1
 
 
-def _extract_pending(db, root: Path, index_dir: Path, backbone: Backbone, cfg: dict[str, Any],
-                     max_pixels: int, device: torch.device, report: BuildReport,
-                     on_artwork: Callable[[int], None] | None) -> None:
+def _extract_pending(db, root: Path, index_dir: Path, features: Features, shard_size: int,
+                     report: BuildReport, on_artwork: Callable[[int], None] | None) -> None:
     pending = [(r["id"], r["path"]) for r in
                db.execute("SELECT id, path FROM artworks WHERE state='pending' ORDER BY id")]
     if not pending:
         return
-    images = ArtworkImages(root, pending, cfg["image_size"], max_pixels)
     shard_no = _next_shard(db)
     done: list[tuple] = []
     failed: list[tuple] = []
@@ -101,10 +103,9 @@ def _extract_pending(db, root: Path, index_dir: Path, backbone: Backbone, cfg: d
     start = time.perf_counter()
     with progress_bar("img") as bar:
         task = bar.add_task("features", total=len(pending), status="")
-        for item in extract(backbone, cfg["layer"], images, cfg["batch_size"], cfg["workers"],
-                            device):
+        for item in features(root, pending):
             (done if item[1] is not None else failed).append(item)
-            if len(done) + len(failed) >= cfg["shard_size"]:
+            if len(done) + len(failed) >= shard_size:
                 flush()
             bar.update(task, advance=1,
                        status=f"{report.failed_now + len(failed)} failed" if failed or
@@ -116,9 +117,10 @@ def _extract_pending(db, root: Path, index_dir: Path, backbone: Backbone, cfg: d
 
 
 def update_faiss(db, index_dir: Path, manifest: dict[str, Any], cfg: dict[str, Any],
-                 report: BuildReport) -> dict[str, Any]:
+                 report: BuildReport, fill: Fill = fill_here) -> dict[str, Any]:
     """Remove the patches of artworks that left or broke, add every done artwork not yet
-    in the index (training it first if there is none), then switch over in one rename."""
+    in the index (training it first if there is none; `fill` adds, here or elsewhere),
+    then switch over in one rename."""
     rows = db.execute("SELECT id, shard, row, fh, fw FROM artworks WHERE state='done' "
                       "AND indexed=0 ORDER BY id").fetchall()
     leaving = [r["id"] for r in db.execute(
@@ -146,25 +148,26 @@ def update_faiss(db, index_dir: Path, manifest: dict[str, Any], cfg: dict[str, A
             manifest |= {"factory": factory, "nlist": nlist, "trained_on": trained_on}
             report.notes += filter(None, [small_sample_note(index, trained_on)])
         remove_artworks(index, leaving, (max_side - 2) ** 2)
+        generation = manifest.get("generation", 0) + 1
+        drop_generations(index_dir, keep=manifest.get("generation"))  # a dead run's leftovers
         start = time.perf_counter()
         if rows:
             with progress_bar("art") as bar:
                 task = bar.add_task("indexing", total=len(rows), status="")
-                index = add_artworks(index, store, rows, (max_side - 2) ** 2,
-                                     lambda: bar.update(task, advance=1))
+                index = fill(index, store, rows, (max_side - 2) ** 2, index_dir, generation,
+                             lambda n: bar.update(task, advance=n))
         report.add_seconds = time.perf_counter() - start
-    generation = manifest.get("generation", 0) + 1
     name, record = save_index(index, index_dir, generation)
+    data = ivfdata_of(index_dir / name)
+    files = {name: record} | ({data.name: file_record(data)} if data.is_file() else {})
     manifest |= {"index_file": name, "generation": generation, "patches": index.ntotal,
-                 "files": {name: record}}
+                 "files": files}
     write_manifest(index_dir, manifest)
     with db:
         db.executemany("UPDATE artworks SET indexed=1, stale=0 WHERE id=?",
                        [(r["id"],) for r in rows])
         db.executemany("UPDATE artworks SET stale=0 WHERE id=?", [(i,) for i in leaving])
-    for path in index_dir.glob("index-*.faiss"):
-        if path.name != name:
-            path.unlink()
+    drop_generations(index_dir, keep=generation)
     report.indexed_now, report.removed_now = len(rows), len(leaving)
     return manifest
 
@@ -175,14 +178,17 @@ def _listed_files(db, manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
     files = {f"{FEATURES_DIR}/{r['name']}": {"size": r["size"], "sha256": r["sha256"]}
              for r in db.execute("SELECT * FROM shards ORDER BY name") if r["name"] in used}
     name = manifest.get("index_file")
-    return files | ({name: manifest["files"][name]} if name in manifest.get("files", {}) else {})
+    data = ivfdata_of(Path(name)).name if name else None
+    return files | {k: v for k, v in manifest.get("files", {}).items() if k in (name, data)}
 
 
 def build_index(art_dir: Path, index_dir: Path, cfg: dict[str, Any], backbone: Backbone,
-                device: torch.device,
-                on_artwork: Callable[[int], None] | None = None) -> BuildReport:
+                device: torch.device, on_artwork: Callable[[int], None] | None = None,
+                engine: Engine | None = None) -> BuildReport:
     """Bring INDEX_DIR up to date with ART_DIR, mending what is damaged; safe to kill and
-    re-run at any moment, refused while another build holds the index."""
+    re-run at any moment, refused while another build holds the index. `engine` (the
+    local one by default) makes the maps and fills FAISS."""
+    engine = engine or local_engine(backbone, cfg, device)
     if not art_dir.is_dir():
         raise CollectionError(f"{art_dir}: no such folder")
     check_index_dir(index_dir)
@@ -216,9 +222,9 @@ def build_index(art_dir: Path, index_dir: Path, cfg: dict[str, Any], backbone: B
             remember(db, manifest)
             report.added, report.changed, report.gone = cat.sync(
                 db, artworks, lambda arts: sources.content_hashes(art_dir, kind, arts))
-            _extract_pending(db, art_dir, index_dir, backbone, icfg, cfg["images"]["max_pixels"],
-                             device, report, on_artwork)
-            manifest = update_faiss(db, index_dir, manifest, icfg, report)
+            _extract_pending(db, art_dir, index_dir, engine.features, icfg["shard_size"], report,
+                             on_artwork)
+            manifest = update_faiss(db, index_dir, manifest, icfg, report, engine.fill)
             remember(db, manifest)
             report.counts = cat.counts(db)
             report.failures = cat.failures(db)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import numpy as np
 import torch
@@ -55,24 +55,31 @@ class ArtworkImages(Dataset):
 
 def extract(backbone: Backbone, layer: str, images: ArtworkImages, batch_size: int,
             workers: int, device: torch.device) -> Iterator[tuple]:
-    """Yield (id, (h, w, C) float16 map or None, error, width, height), batching equal shapes.
+    """Yield (id, (h, w, C) float16 map or None, error, width, height) for every artwork.
 
     Decoding runs in `workers` processes while the network runs here, so the network,
     not JPEG decoding, sets the pace.
     """
     loader = DataLoader(images, batch_size=None, num_workers=workers,
                         prefetch_factor=4 * batch_size if workers else None)
+    return maps_of(backbone, layer, loader, batch_size, device)
+
+
+def maps_of(backbone: Backbone, layer: str, items: Iterable[tuple], batch_size: int,
+            device: torch.device) -> Iterator[tuple]:
+    """`extract` for items already decoded (ArtworkImages' tuples): equal shapes are run
+    together, `batch_size` at a time, since a batch must be one tensor."""
     buckets: dict[tuple[int, int], list] = defaultdict(list)
 
-    def run(items: list) -> Iterator[tuple]:
-        batch = torch.stack([item[1] for item in items]).to(device)
+    def run(batch_items: list) -> Iterator[tuple]:
+        batch = torch.stack([item[1] for item in batch_items]).to(device)
         with torch.inference_mode():
             maps = backbone(batch, [layer])[layer]
         maps = maps.permute(0, 2, 3, 1).to(torch.float16).cpu().numpy()
-        for item, fmap in zip(items, maps):
+        for item, fmap in zip(batch_items, maps):
             yield item[0], np.ascontiguousarray(fmap), None, item[3], item[4]
 
-    for item in loader:
+    for item in items:
         if item[1] is None:
             yield item
             continue

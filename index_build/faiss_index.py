@@ -18,6 +18,7 @@ import torch
 from artifier.errors import CollectionError, IndexDamagedError
 from artifier.files import replace_durably
 from artifier.patch_vectors import PATCH, patch_ids, patch_vectors
+from index_build.ondisk import SUFFIX, ivfdata_of, read_ondisk
 from index_build.store import FeatureStore
 
 ADD_CHUNK = 65536
@@ -179,20 +180,34 @@ def remove_artworks(index: faiss.Index, artwork_ids: Sequence[int], max_position
         index.remove_ids(faiss.IDSelectorBatch(old))
 
 
+def index_name(generation: int) -> str:
+    return f"index-{generation:06d}.faiss"
+
+
+def drop_generations(index_dir: Path, keep: int | None) -> None:
+    """Delete the FAISS files (index and on-disk lists) of every generation but `keep`."""
+    for path in [*index_dir.glob("index-*.faiss"), *index_dir.glob(f"index-*{SUFFIX}")]:
+        if keep is None or path.stem != Path(index_name(keep)).stem:
+            path.unlink()
+
+
 def save_index(index: faiss.Index, index_dir: Path,
                generation: int) -> tuple[str, dict[str, Any]]:
     """Write under a new name so the manifest can switch to it in one rename; returns the
     name, size and SHA-256 for `index verify`."""
-    name = f"index-{generation:06d}.faiss"
+    name = index_name(generation)
     tmp = index_dir / f".{name}.tmp"
     faiss.write_index(index, str(tmp))
     return name, replace_durably(tmp, index_dir / name)
 
 
 def read_index(path: Path, mmap: bool = False) -> faiss.Index:
-    """The index at `path`, memory-mapped for queries; IndexDamagedError when unreadable."""
+    """The index at `path`, memory-mapped for queries; IndexDamagedError when unreadable.
+    Without `mmap` its lists are in memory even when they were on disk (ondisk.py)."""
     flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap else 0
     try:
+        if ivfdata_of(path).is_file():
+            return read_ondisk(path, in_memory=not mmap)
         return faiss.read_index(str(path), flags)
     except RuntimeError:
         raise IndexDamagedError(

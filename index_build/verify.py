@@ -12,6 +12,7 @@ from artifier.files import file_sha256
 from index_build import catalog as cat
 from index_build.faiss_index import read_index
 from index_build.manifest import MANIFEST_FILE, check_index_dir, read_manifest
+from index_build.ondisk import ivfdata_of
 from index_build.store import FEATURES_DIR, shard_length
 
 
@@ -62,19 +63,22 @@ def shard_problems(index_dir: Path, db: sqlite3.Connection) -> list[Problem]:
 
 def faiss_problems(index_dir: Path, db: sqlite3.Connection,
                    manifest: dict[str, Any]) -> list[Problem]:
-    """The FAISS file: present, unchanged, readable, and holding every indexed patch."""
+    """The FAISS file (and its on-disk lists): present, unchanged, readable, and holding
+    every indexed patch."""
     name, expected = manifest.get("index_file"), cat.indexed_patches(db)
     if not name:
         return [Problem("faiss", MANIFEST_FILE, f"names no FAISS file, but the catalog has "
                         f"{expected:,} indexed patches")] if expected else []
-    why = _mismatch(index_dir / name, manifest.get("files", {}).get(name))
-    if why is None:
-        try:
-            held = read_index(index_dir / name, mmap=True).ntotal
-            if held != expected:
-                why = f"holds {held:,} patches, the catalog {expected:,}"
-        except IndexDamagedError:
-            why = "not a readable FAISS index"
+    files, data = manifest.get("files", {}), ivfdata_of(index_dir / name).name
+    for file in (name, data) if data in files else (name,):
+        if why := _mismatch(index_dir / file, files.get(file)):
+            return [Problem("faiss", file, why)]
+    try:
+        held = read_index(index_dir / name, mmap=True).ntotal
+        if held != expected:
+            why = f"holds {held:,} patches, the catalog {expected:,}"
+    except IndexDamagedError:
+        why = "not a readable FAISS index"
     return [Problem("faiss", name, why)] if why else []
 
 
