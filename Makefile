@@ -62,6 +62,7 @@ bench: index
 	$(BIN)/python bench/quality.py
 	$(BIN)/python bench/transfer_speed.py
 	$(BIN)/python bench/index_bench.py
+	$(BIN)/python bench/ray_build.py
 	$(BIN)/python bench/recall.py --index indexes/art
 	$(BIN)/python bench/recall.py --index indexes/synthetic-50k --photos 8 --crops 8
 	$(BIN)/python bench/score_speed.py
