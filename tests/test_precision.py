@@ -36,3 +36,18 @@ def test_auto_precision_is_bfloat16_on_cuda_only():
     assert resolve_precision("bfloat16", torch.device("cpu")) == "bfloat16"
     with pytest.raises(ConfigError, match="half"):
         resolve_precision("half", torch.device("cpu"))
+
+
+def test_tf32_is_allowed_while_painting_only():
+    """The switch is process-wide: after a painting (or its failure) it is back as it was,
+    so retrieval in the same process scores in float32."""
+    from transfer.precision import tf32_allowed
+
+    before = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+    with tf32_allowed(torch.device("cpu")):
+        assert torch.backends.cuda.matmul.allow_tf32 == before[0]
+    with pytest.raises(RuntimeError):
+        with tf32_allowed(torch.device("cuda")):
+            assert torch.backends.cuda.matmul.allow_tf32 and torch.backends.cudnn.allow_tf32
+            raise RuntimeError("the painting failed")
+    assert (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32) == before

@@ -17,7 +17,7 @@ from transfer.collage import matched_collage
 from transfer.cuda_graph import graphed
 from transfer.colour import keep_photo_colour
 from transfer.denoise import denoise_chroma
-from transfer.precision import allow_tf32, network_precision, resolve_precision
+from transfer.precision import network_precision, resolve_precision, tf32_allowed
 from transfer.strength import resolve_strength, start_image, with_strength
 from transfer.targets import Targets, compute_targets, features, masked
 from transfer.tiled import tiled_backward
@@ -171,6 +171,13 @@ def paint(photo: Image.Image, painting: Image.Image, backbone: Backbone, cfg: di
     rest keeps the photo, and the border is feathered. `collage` makes the start (the
     quality benchmark swaps in the original's hard-pasted one).
     """
+    with tf32_allowed(device):
+        return _paint(photo, painting, backbone, cfg, device, progress, mask, collage)
+
+
+def _paint(photo: Image.Image, painting: Image.Image, backbone: Backbone, cfg: dict[str, Any],
+           device: torch.device, progress: Progress | None, mask: Image.Image | None,
+           collage: Callable) -> torch.Tensor:
     floor = check_settings(photo, painting, cfg, mask is not None)
     _, scales, iterations = resolve_schedule(cfg, device)
     torch.manual_seed(cfg["seed"])
@@ -178,7 +185,6 @@ def paint(photo: Image.Image, painting: Image.Image, backbone: Backbone, cfg: di
     photo_full, painting_full = working_pair(photo, painting, size, device)
     cfg = with_strength(resolve_strength(cfg, backbone, photo_full, painting_full))
     cfg = cfg | {"precision": resolve_precision(cfg["precision"], device)}
-    allow_tf32(device)
     if cfg["strength"] == 0:
         return photo_full
     full_mask = mask_tensor(mask, photo_full) if mask is not None else None

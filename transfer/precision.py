@@ -7,6 +7,7 @@ sorted histograms) stay in float32, where bfloat16's 8-bit mantissa would blur t
 from __future__ import annotations
 
 import contextlib
+from typing import Iterator
 
 import torch
 
@@ -25,12 +26,22 @@ def resolve_precision(name: str, device: torch.device) -> str:
     return name
 
 
-def allow_tf32(device: torch.device) -> None:
-    """Let CUDA's float32 convolutions and matmuls use TF32 tensor cores (a process-wide
-    switch, so it is set once per painting, not per iteration)."""
-    if device.type == "cuda":
-        torch.backends.cuda.matmul.allow_tf32 = True
-        torch.backends.cudnn.allow_tf32 = True
+@contextlib.contextmanager
+def tf32_allowed(device: torch.device) -> Iterator[None]:
+    """Let CUDA's float32 convolutions and matmuls use TF32 tensor cores while painting.
+
+    The switch is process-wide, so it is put back after: the studio retrieves in the
+    same process, and its exact scores must stay float32 (TF32 keeps 10 mantissa bits).
+    """
+    if device.type != "cuda":
+        yield
+        return
+    saved = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
+    try:
+        yield
+    finally:
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = saved
 
 
 def network_precision(precision: str, device: torch.device) -> contextlib.AbstractContextManager:
