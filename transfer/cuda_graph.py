@@ -37,7 +37,9 @@ def graphed(step: Callable[[], T], warmup: int = WARMUP) -> Callable[[], T]:
             return result
         if graph is None:
             graph = torch.cuda.CUDAGraph()
-            with torch.cuda.graph(graph):
+            # thread_local: the studio retrieves on another thread while a painting
+            # captures; the default, global, would fail that thread's copies and syncs.
+            with torch.cuda.graph(graph, capture_error_mode="thread_local"):
                 captured = step()
         graph.replay()
         return captured
