@@ -142,6 +142,6 @@ def build_on_ray(art_dir: Path, index_dir: Path, cfg: dict[str, Any], backbone: 
                              Engine(ray_features(cfg, peaks), add_by_shards))
     report.worker_peak_mb = [peaks[pid] for pid in sorted(peaks)]
     if peaks:
-        report.notes.append(f"ray: {len(peaks)} workers, peak memory "
+        report.notes.append(f"ray: {len(peaks)} worker{'s' * (len(peaks) != 1)}, peak memory "
                             + ", ".join(f"{mb:,.0f}" for mb in report.worker_peak_mb) + " MB")
     return report
