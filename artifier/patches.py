@@ -25,9 +25,9 @@ def patch_cosines(query: torch.Tensor, keys: torch.Tensor, key_norms: torch.Tens
     """Cosines of every valid 3x3 patch of `query` (C, h, w) with those of `keys`
     (B, C, H, W), whose `patch_norms` are given (the caller's bands of query rows share them).
 
-    The products take the keys' dtype: float16 keys run on a GPU's tensor cores (each
-    position's norm must then be at most about 1, or products overflow); the sums are
-    float32 either way. Returns (B, h-2, w-2, H-2, W-2). The box sum runs along columns,
+    The products take the keys' dtype: float16 keys run on a GPU's tensor cores (a query
+    position's norm times a key position's must then stay under float16's 65,504, or
+    products overflow); the sums are float32 either way. Returns (B, h-2, w-2, H-2, W-2). The box sum runs along columns,
     then rows: six shifted adds instead of nine.
     """
     c, h, w = query.shape

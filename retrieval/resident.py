@@ -69,8 +69,9 @@ def load_resident(view: IndexView, device: torch.device, batch: int) -> Resident
     for chunk, maps in view.batches(view.rows(), batch, device):
         ids, parts, norms = by_shape.setdefault(tuple(maps.shape[1:]), ([], [], []))
         ids += [r["id"] for r in chunk]
-        parts.append(maps.half())
-        norms.append(patch_norms(maps.half().float()))
+        held = maps.half()
+        parts.append(held)
+        norms.append(patch_norms(held))
     groups = [(torch.tensor(ids), torch.cat(parts), torch.cat(norms))
               for ids, parts, norms in by_shape.values()]
     if device.type == "cuda":
