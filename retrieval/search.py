@@ -91,15 +91,15 @@ def approximate_scores(ids: np.ndarray, distances: np.ndarray) -> tuple[np.ndarr
     valid = ids >= 0
     floor = np.where(valid, sims, np.inf).min(1)
     floor = np.where(np.isfinite(floor), floor, 0.0)
-    query = np.broadcast_to(np.arange(len(ids))[:, None], ids.shape)[valid]
-    art = artwork_of(ids[valid])
-    gain = sims[valid] - floor[query]
-    order = np.lexsort((-gain, art, query))
-    query, art, gain = query[order], art[order], gain[order]
-    first = np.ones(len(art), dtype=bool)
-    first[1:] = (query[1:] != query[:-1]) | (art[1:] != art[:-1])
-    artworks, inverse = np.unique(art[first], return_inverse=True)
-    return artworks, floor.sum() + np.bincount(inverse, weights=gain[first])
+    gain = (sims - floor[:, None])[valid]
+    # One key per (artwork, photo patch). FAISS lists a patch's hits best first, so the
+    # first hit of each key is the patch's best in that artwork.
+    rows = len(ids)
+    keys, first = np.unique(artwork_of(ids[valid]) * rows + np.nonzero(valid)[0],
+                            return_index=True)
+    art = keys // rows
+    starts = np.flatnonzero(np.diff(art, prepend=-1))
+    return art[starts], floor.sum() + np.add.reduceat(gain[first], starts)
 
 
 def _ranked(view: IndexView, rows: list, scores: dict[int, float], top: int, n_patches: int,
