@@ -53,7 +53,7 @@ def make_synthetic(src: Path, dst: Path, artworks: int, noise: float = 0.5, seed
     db.execute("DELETE FROM artworks")
     gen = torch.Generator(device).manual_seed(seed)
     with FeatureStore(src) as store:
-        real_maps = store.read_many(rows)  # each read once: HDF5 reads cost ms apiece
+        real_maps = [np.array(m) for m in store.read_many(rows)]  # read once, kept past close
     for start in range(0, artworks, SHARD):
         maps, meta = [], []
         for i in range(start, min(artworks, start + SHARD)):
