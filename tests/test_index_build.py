@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from artifier.config import load_config
-from artifier.errors import CollectionError, IndexMismatchError, IndexMissingError
+from artifier.errors import (CollectionError, IndexDamagedError, IndexMismatchError,
+                             IndexMissingError)
 from artifier.patch_vectors import artwork_of, patch_vectors
 from index_build import catalog as cat
 from index_build.build import build_index
@@ -214,6 +215,36 @@ def test_read_many_equals_reading_one_by_one(collection, tmp_path, cfg, backbone
         many = store.read_many(picked)
         for r, fmap in zip(picked, many):
             assert np.array_equal(fmap, store.read(r["shard"], r["row"], r["fh"], r["fw"]))
+
+
+def test_mapped_and_chunked_shards_read_alike_and_a_cut_one_is_damaged(collection, tmp_path,
+                                                                       cfg, backbone):
+    """New shards are memory-mapped; a chunked one (built before 2026-11-25) goes through
+    HDF5 and reads the same; a shard cut short is reported, not read past its end."""
+    import h5py
+
+    index_dir = tmp_path / "index"
+    build_index(collection, index_dir, cfg, backbone, "cpu")
+    rows = [r for r in _rows(index_dir) if r["state"] == "done"]
+    shard = index_dir / "features" / rows[0]["shard"]
+    mine = [r for r in rows if r["shard"] == rows[0]["shard"]]
+    with FeatureStore(index_dir) as store:
+        mapped = [np.array(m) for m in store.read_many(mine)]
+        assert isinstance(store._dataset(rows[0]["shard"]), np.memmap)
+    with h5py.File(shard, "r") as handle:
+        flat = handle["feats"][:]
+    with h5py.File(shard, "w") as handle:
+        handle.create_dataset("feats", data=flat, chunks=(64, flat.shape[1]))
+    with FeatureStore(index_dir) as store:
+        assert not isinstance(store._dataset(rows[0]["shard"]), np.memmap)
+        for a, b in zip(mapped, store.read_many(mine)):
+            assert np.array_equal(a, b)
+    with h5py.File(shard, "w") as handle:
+        handle.create_dataset("feats", data=flat)
+    with open(shard, "r+b") as handle:
+        handle.truncate(shard.stat().st_size - 4096)
+    with FeatureStore(index_dir) as store, pytest.raises(IndexDamagedError, match="repair"):
+        store.read_many(mine)
 
 
 def test_a_name_that_is_not_utf8_is_skipped_with_a_note(collection, tmp_path, cfg, backbone,
