@@ -86,6 +86,7 @@ BOUNDS = {
     "index.ray_workers": (0, None),
     "retrieval.k": (1, None), "retrieval.nprobe": (1, None), "retrieval.shortlist": (1, None),
     "retrieval.exact_batch": (1, None), "retrieval.resident_batch": (1, None),
+    "retrieval.photo_rank": (0, None), "retrieval.rescore": (0, None),
     "retrieval.resident_gb": (0, None),
     "studio.port": (0, 65535), "studio.max_upload_mb": (1, None), "studio.matches": (1, 200),
     "studio.preview_seconds": (0, None),

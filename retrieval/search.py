@@ -18,8 +18,8 @@ from artifier.session import backbone_from_config
 from index_build.extract import index_input
 from index_build.sources import located_exists
 from retrieval.catalog_view import IndexView
+from retrieval.rerank import exact_scores, rerank
 from retrieval.resident import chosen_mode, load_resident, resident_best
-from retrieval.score import maxsim_scores
 
 
 GONE_SPARES = 64
@@ -67,16 +67,6 @@ def photo_features(photo: Path, backbone: Backbone, view: IndexView, device: tor
     batch = index_input(load_image(photo, max_pixels), size, photo).unsqueeze(0)
     with torch.inference_mode():
         return backbone(batch.to(device), [layer])[layer][0]
-
-
-def exact_scores(view: IndexView, photo: torch.Tensor, rows: list, batch: int,
-                 device: torch.device) -> dict[int, float]:
-    scores = {}
-    with torch.inference_mode():
-        for chunk, maps in view.batches(rows, batch, device):
-            for r, s in zip(chunk, maxsim_scores(photo, maps).tolist()):
-                scores[r["id"]] = s
-    return scores
 
 
 def approximate_scores(ids: np.ndarray, distances: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -157,7 +147,7 @@ def search(view: IndexView, photo: torch.Tensor, top: int, exact: bool, cfg: dic
             else view.rows(artworks[np.argsort(-approx)[:wanted]]))
     timings["aggregate"] = time.perf_counter() - start
     start = time.perf_counter()
-    scores = exact_scores(view, photo, rows, rcfg["exact_batch"], device)
+    scores = rerank(view, photo, rows, top + rcfg["rescore"], rcfg, device)
     timings["rerank"] = time.perf_counter() - start
     return _ranked(view, rows, scores, top, n_patches, timings)
 

@@ -84,6 +84,51 @@ def test_fast_path_agrees_with_exact_on_a_photo(small_index, photo_path):
     assert set(fast.timings) == {"features", "faiss_search", "aggregate", "rerank"}
 
 
+def test_low_rank_scores_are_exact_at_full_rank_and_estimates_below(small_index, photo_path,
+                                                                    backbone):
+    from retrieval.catalog_view import IndexView
+    from retrieval.score import low_rank_scores, photo_factors
+    from retrieval.search import photo_features
+
+    view = IndexView(small_index, backbone, load_config())
+    try:
+        feats = photo_features(photo_path, backbone, view, torch.device("cpu"), 10**8)
+        rows = [r for r in view.rows() if (r["fh"], r["fw"]) == (14, 14)]
+        maps = torch.from_numpy(np.stack(view.store.read_many(rows))).permute(0, 3, 1, 2)
+    finally:
+        view.close()
+    exact = maxsim_scores(feats, maps)
+    full = low_rank_scores(feats, photo_factors(feats, 512), maps)
+    assert full == pytest.approx(exact, rel=1e-4)
+    rough = low_rank_scores(feats, photo_factors(feats, 4), maps)
+    assert (rough - exact).abs().max() > 1e-2 * exact.abs().max()
+
+
+def test_two_pass_rerank_keeps_the_exact_best(small_index, photo_path, backbone):
+    """The low-rank first pass keeps 15 of 40 artworks; their exact scores give the same
+    top 10 as scoring all 40 exactly."""
+    from retrieval.catalog_view import IndexView
+    from retrieval.rerank import rerank
+    from retrieval.search import photo_features
+
+    cfg = load_config(overrides=["retrieval.exact_batch=16"])
+    cpu = torch.device("cpu")
+    view = IndexView(small_index, backbone, cfg)
+    try:
+        feats = photo_features(photo_path, backbone, view, cpu, 10**8)
+        rows = view.rows()
+        two_pass = rerank(view, feats, rows, 15, cfg["retrieval"], cpu)
+        every = rerank(view, feats, rows, 15, cfg["retrieval"] | {"photo_rank": 0}, cpu)
+    finally:
+        view.close()
+    assert len(rows) == 40 and len(two_pass) == 15 and len(every) == 40
+
+    def best(scores):
+        return sorted(scores.items(), key=lambda kv: -kv[1])[:10]
+
+    assert best(two_pass) == best(every)
+
+
 def test_cli_json_and_sheet(small_index, photo_path, tmp_path):
     sheet = tmp_path / "sheet.png"
     result = artifier("retrieve", photo_path, "--index", small_index, "--top", "3", "--json",
