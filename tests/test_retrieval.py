@@ -177,6 +177,9 @@ def test_style_filter_ranks_that_style_as_the_exact_path_does(small_index, photo
 
     cfg = load_config()
     cfg["retrieval"]["shortlist"] = shortlist
+    # Every IVF list probed: with a shortlist of 4 of the style's 8, this is about the
+    # filter coming before the shortlist, not about how few lists a probe may visit.
+    cfg["retrieval"]["nprobe"] = 4096
     view = IndexView(small_index, backbone, cfg)
     try:
         assert dict(view.styles())["Cubism"] == 8
