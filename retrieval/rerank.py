@@ -2,8 +2,8 @@
 
 In two passes when the shortlist is longer than what is asked for: every artwork is first
 scored against the photo cut to its leading singular directions (retrieval/score.py),
-then the best of those exactly. At 50,000 artworks the re-rank of 400 took most of a
-query's time; the first pass costs about a third of the exact one.
+then the best of those exactly. At 50,000 artworks the re-rank of 600 is the largest part
+of a query after the photo's features; two passes take it from 305 to 229 ms here.
 """
 from __future__ import annotations
 

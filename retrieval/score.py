@@ -3,8 +3,8 @@ the artwork, summed over the photo's patches (the original's measure; MaxSim in 
 
 And a cheaper estimate of it for a first pass over a shortlist: the photo map replaced by
 its leading singular directions. A 14x14 relu5_3 map is 196 positions of 512 channels,
-and its first 32 directions carry most of it, so the product with each artwork costs a
-fifth of the exact one while the norms stay exact.
+and its first 32 directions carry most of it, so the products with each artwork take a
+fifth of the exact ones' arithmetic while the norms stay exact.
 """
 from __future__ import annotations
 
