@@ -45,10 +45,14 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def _peak_rss_of_cli(photo: Path, index: Path) -> float:
-    code = ("import resource, sys; from artifier.cli import main; sys.argv = ['artifier', "
+    """The child's own high-water mark (VmHWM). Its ru_maxrss would not do: Linux carries
+    the parent's resident size across fork and exec into it, so a large bench process
+    made the CLI look as large as itself."""
+    code = ("import sys; from artifier.cli import main; sys.argv = ['artifier', "
             f"'retrieve', {str(photo)!r}, '--index', {str(index)!r}]; "
             "exec('try:\\n main()\\nexcept SystemExit: pass'); "
-            "print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+            "print('PEAK', [l.split()[1] for l in open('/proc/self/status') "
+            "if l.startswith('VmHWM')][0])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return int(out.stdout.split("PEAK")[-1]) / 1024
 
