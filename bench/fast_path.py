@@ -4,7 +4,7 @@ revision's, alternating in one run, each in its own process with its own default
 Queries are those of bench/recall.py. Recall is against the exact answers of this tree's
 `--exact`, computed once and kept in `--exact-cache` (45 s a query at 50,000 here).
 
-    python bench/fast_path.py --index indexes/synthetic-50k --before 1d1ad7f --photos 16 --crops 16
+    python bench/fast_path.py --index indexes/synthetic-50k --before de1f7eb --photos 16 --crops 8
 """
 from __future__ import annotations
 
