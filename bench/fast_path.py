@@ -20,7 +20,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.recall import PHOTOS, crop_and_jitter  # noqa: E402  (the repo root is on the path first)
+from bench.recall import bench_queries  # noqa: E402  (the repo root is on the path first)
 
 # Run in a tree given as argv[1]: the fast path for each query, as JSON lines.
 WORKER = """
@@ -45,18 +45,16 @@ for photo in json.loads(sys.argv[3]):
 
 
 def queries(index: Path, photos: int, crops: int, folder: Path) -> list[Path]:
-    from retrieval.catalog_view import IndexView
     from artifier.config import load_config
     from artifier.session import backbone_from_config
+    from retrieval.catalog_view import IndexView
 
     cfg = load_config()
     view = IndexView(index, backbone_from_config(cfg)[0], cfg, faiss=False)
-    rows = [r for r in view.rows() if not r["path"].startswith("synthetic/")]
-    rng = np.random.default_rng(0)
-    chosen = [rows[i] for i in np.linspace(0, len(rows) - 1, crops).astype(int)]
-    found = [crop_and_jitter(view.locator(r), folder / f"{r['id']}.png", rng) for r in chosen]
-    view.close()
-    return sorted(PHOTOS.glob("*.jpg"))[:photos] + found
+    try:
+        return [path for path, _ in bench_queries(view, photos, crops, folder)]
+    finally:
+        view.close()
 
 
 def exact_answers(index: Path, photos: list[Path], cache: Path) -> dict[str, list[int]]:

@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from index_build.sources import open_located  # noqa: E402  (the repo root is on the path first)
+from retrieval.catalog_view import IndexView  # noqa: E402
 PHOTOS = ROOT.parent / "shared" / "data" / "photos"
 
 
@@ -38,6 +39,19 @@ def crop_and_jitter(src: str, out: Path, rng: np.random.Generator) -> Path:
     img = ImageEnhance.Brightness(img).enhance(rng.uniform(0.8, 1.2))
     img.save(out)
     return out
+
+
+def bench_queries(view: IndexView, photos: int, crops: int,
+                  folder: Path) -> list[tuple[Path, int | None]]:
+    """The first `photos` shared photos, then `crops` crops of real artworks (written into
+    `folder`) spread over the catalog, each with the id of the artwork it came from."""
+    rows = [r for r in view.rows() if not r["path"].startswith("synthetic/")]
+    rng = np.random.default_rng(0)
+    queries: list[tuple[Path, int | None]] = [
+        (p, None) for p in sorted(PHOTOS.glob("*.jpg"))[:photos]]
+    for r in [rows[i] for i in np.linspace(0, len(rows) - 1, crops).astype(int)]:
+        queries.append((crop_and_jitter(view.locator(r), folder / f"{r['id']}.png", rng), r["id"]))
+    return queries
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -74,7 +88,6 @@ def main() -> None:
 
     from artifier.config import load_config
     from artifier.session import backbone_from_config
-    from retrieval.catalog_view import IndexView
     from retrieval.search import photo_features, search
 
     cfg = load_config(overrides=['retrieval.mode="faiss"'])
@@ -85,13 +98,7 @@ def main() -> None:
         args.resident = device.type == "cuda" or view.count() <= 10_000
     resident_view = (IndexView(args.index, backbone, resident_cfg, args.faiss) if args.resident
                      else None)
-    rows = [r for r in view.rows() if not r["path"].startswith("synthetic/")]
-    rng = np.random.default_rng(0)
-    tmp = Path(tempfile.mkdtemp())
-    queries: list[tuple[Path, int | None]] = [
-        (p, None) for p in sorted(PHOTOS.glob("*.jpg"))[: args.photos]]
-    for r in [rows[i] for i in np.linspace(0, len(rows) - 1, args.crops).astype(int)]:
-        queries.append((crop_and_jitter(view.locator(r), tmp / f"{r['id']}.png", rng), r["id"]))
+    queries = bench_queries(view, args.photos, args.crops, Path(tempfile.mkdtemp()))
 
     total = len(view.rows())
     stages: dict[str, list[float]] = {"features": [], "faiss_search": [], "aggregate": [],
