@@ -23,7 +23,6 @@ import torch
 
 from artifier.backbone import Backbone, stride_of
 from artifier.errors import CollectionError, IndexMismatchError
-from artifier.files import file_record
 from artifier.progress import progress_bar
 from index_build import catalog as cat
 from index_build.engine import Engine, Features, Fill, fill_here, local_engine
@@ -31,7 +30,7 @@ from index_build.faiss_index import (drop_generations, gpu_available, read_index
                                      resolve_factory, save_index, small_sample_note, train_index)
 from index_build.lock import index_lock
 from index_build.manifest import check_compatible, check_index_dir, write_manifest
-from index_build.ondisk import ivfdata_of
+from index_build.ondisk import index_file_records, ivfdata_of
 from index_build.repair import recover_manifest, remember, repair_files
 from index_build import sources
 from index_build.store import FEATURES_DIR, FeatureStore, write_shard
@@ -158,10 +157,8 @@ def update_faiss(db, index_dir: Path, manifest: dict[str, Any], cfg: dict[str, A
                              lambda n: bar.update(task, advance=n))
         report.add_seconds = time.perf_counter() - start
     name, record = save_index(index, index_dir, generation)
-    data = ivfdata_of(index_dir / name)
-    files = {name: record} | ({data.name: file_record(data)} if data.is_file() else {})
     manifest |= {"index_file": name, "generation": generation, "patches": index.ntotal,
-                 "files": files}
+                 "files": index_file_records(index_dir / name, record)}
     write_manifest(index_dir, manifest)
     with db:
         db.executemany("UPDATE artworks SET indexed=1, stale=0 WHERE id=?",

@@ -12,15 +12,26 @@ import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import faiss
+
+from artifier.files import file_record
 
 SUFFIX = ".ivfdata"
 
 
 def ivfdata_of(index_path: Path) -> Path:
     return index_path.with_suffix(SUFFIX)
+
+
+def index_file_records(index_path: Path,
+                       index_record: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+    """The manifest's records (size, SHA-256) of an index file and of its lists file when it
+    has one; `index_record` when the caller already has the index file's."""
+    data = ivfdata_of(index_path)
+    return ({index_path.name: index_record or file_record(index_path)}
+            | ({data.name: file_record(data)} if data.is_file() else {}))
 
 
 @contextmanager

@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from artifier.errors import IndexDamagedError
-from artifier.files import file_record
 from index_build import catalog as cat
 from index_build.manifest import FORMAT, MANIFEST_FILE, read_manifest
-from index_build.ondisk import ivfdata_of
+from index_build.ondisk import index_file_records
 from index_build.verify import faiss_problems, shard_problems
 
 # Manifest keys that never change once set: kept in the catalog too, so a lost manifest
@@ -53,10 +52,8 @@ def recover_manifest(index_dir: Path, db: sqlite3.Connection, wanted: dict[str, 
     newest = _newest_faiss(index_dir)
     if newest:
         name, generation = newest
-        data = ivfdata_of(index_dir / name)
         manifest |= {"index_file": name, "generation": generation,
-                     "files": {p.name: file_record(p) for p in (index_dir / name, data)
-                               if p.is_file()}}
+                     "files": index_file_records(index_dir / name)}
     return manifest, [line]
 
 
