@@ -109,7 +109,7 @@ def ray_features(cfg: dict[str, Any], peaks: dict[int, float]) -> Features:
     """The Features of the Ray engine; each actor's peak memory (MB) lands in `peaks`."""
 
     def features(root: Path, pending: list[tuple[int, str]]) -> Iterator[tuple]:
-        ray = require_ray()
+        import ray  # ray_session, around every call, has checked it is installed
         from ray.data import ActorPoolStrategy, DataContext
 
         DataContext.get_current().enable_progress_bars = False  # the build shows its own
