@@ -9,7 +9,7 @@
 #
 # Check it here first: DEVICE=cpu QUICK=1 OUT=/tmp/gpu-out bash bench/gpu_run.sh
 # Each part runs under a cap so one slow part cannot cost the rest; BUDGET (s) bounds all;
-# ONLY (a regex of part names) runs some parts again.
+# ONLY (a regex of part names) runs some parts again; ROWS picks the quality rows (b,c).
 set -u
 DEVICE=${DEVICE:-cuda}
 QUICK=${QUICK:-0}
@@ -63,6 +63,8 @@ fi
 # Issue 10: the CUDA-graph step against the eager one, speed at 512 px with and without
 # it side by side, the CLI end to end.
 part cuda-tests 60 $PY -m pytest -q -p no:cacheprovider tests/test_cuda_graph.py
+# Where a 512 px step's time goes, and what each lever buys, side by side.
+part step-profile 90 $PY bench/step_profile.py --device "$DEVICE" --size $S ${STEPS:+--steps $STEPS}
 part speed 100 $PY bench/transfer_speed.py --device "$DEVICE" --size $S \
   ${STEPS:+--long-steps $STEPS} --variants "${SPEED_VARIANTS:-float32:nchw:eager,bfloat16:cl:eager}"
 export -f timed_cli artifier
@@ -84,7 +86,7 @@ quality() {  # NAME CAP SCHEDULE [--set KEY=VALUE ...]
   local name=$1 cap=$2 schedule=$3
   shift 3
   part "quality-$name" "$cap" $PY bench/quality.py --device "$DEVICE" --size $S --pairs $PAIRS \
-    --rows b,c --schedule "$schedule" "$@" --paint-only "$WORK/quality-$name"
+    --rows "${ROWS:-b,c}" --schedule "$schedule" "$@" --paint-only "$WORK/quality-$name"
   [ -d "$WORK/quality-$name" ] && tar -cf "$OUT/quality-$name.tar" -C "$WORK" "quality-$name" 2>/dev/null
 }
 quality fast 80 fast
