@@ -67,7 +67,7 @@ def hard_collage(photo: torch.Tensor, painting: torch.Tensor, backbone, layer: s
 
 
 BEFORE = ["transfer.painting_share=0.0", "transfer.border_pad=0", "transfer.colour_weight=0.0",
-          "transfer.strength=0.5", "transfer.orientations=1"]
+          "transfer.strength=0.5", "transfer.orientations=1", "transfer.match_palette=false"]
 # name: (what it is, config overrides, collage)
 ROWS: dict[str, tuple[str, list[str], Callable]] = {
     "a": ("original recipe: hard 16-px collage, matched Gram, content, TV, Adam",
@@ -85,6 +85,8 @@ ROWS: dict[str, tuple[str, list[str], Callable]] = {
     "c-zero-pad": ("c with VGG's zero padding at the border", ["transfer.border_pad=0"],
                    matched_collage),
     "c-no-denoise": ("c without chroma denoising", ["transfer.chroma_denoise=false"],
+                     matched_collage),
+    "c-no-palette": ("c without the final palette match", ["transfer.match_palette=false"],
                      matched_collage),
 }
 

@@ -15,7 +15,7 @@ from transfer import losses
 from transfer.adam import adam
 from transfer.collage import matched_collage
 from transfer.cuda_graph import graphed
-from transfer.colour import keep_photo_colour
+from transfer.colour import keep_photo_colour, match_palette
 from transfer.denoise import denoise_chroma
 from transfer.precision import network_precision, resolve_precision, tf32_allowed
 from transfer.strength import resolve_strength, start_image, with_strength
@@ -219,6 +219,9 @@ def _paint(photo: Image.Image, painting: Image.Image, backbone: Backbone, cfg: d
         image = denoise_chroma(image)
     if cfg["preserve_colour"]:
         image = keep_photo_colour(image, photo_full)
+    elif cfg["match_palette"]:
+        inside = None if full_mask is None else (full_mask.flatten() > 0.5).nonzero()[:, 0]
+        image = match_palette(image, painting_full, inside)
     if full_mask is not None:
         soft = feather(full_mask, max(2, size // 128))
         image = soft * image + (1 - soft) * photo_full
