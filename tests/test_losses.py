@@ -79,3 +79,28 @@ def test_resample_sorted_in_bands_equals_one_sort(monkeypatch):
     whole = losses.resample_sorted(feats, 12)
     monkeypatch.setattr(losses, "HIST_VALUES_AT_ONCE", 2 * 30)  # two channels a band
     assert torch.equal(losses.resample_sorted(feats, 12), whole)
+
+
+def test_style_loss_and_its_gradient_equal_autograd_through_the_gram():
+    gen = torch.Generator().manual_seed(0)
+    feats = torch.rand(6, 1, 50, generator=gen, dtype=torch.float64, requires_grad=True)
+    target = losses.gram(torch.rand(6, 1, 50, generator=gen, dtype=torch.float64))
+    fused = losses.style_loss(feats, target)
+    (fused_grad,) = torch.autograd.grad(fused, feats)
+    plain = torch.nn.functional.mse_loss(losses.gram(feats), target)
+    (plain_grad,) = torch.autograd.grad(plain, feats)
+    assert torch.allclose(fused, plain) and torch.allclose(fused_grad, plain_grad)
+    assert torch.autograd.gradcheck(losses.style_loss, (feats, target))
+
+
+def test_histogram_ranks_of_bfloat16_values_are_their_float32_ranks():
+    values = torch.randn(4, 1, 300, generator=torch.Generator().manual_seed(1))
+    values = values.to(torch.bfloat16).float()  # as a bfloat16 network's map, widened
+    assert values.unique().numel() < values.numel()  # bfloat16 makes ties
+    target = torch.arange(4 * 300, dtype=torch.float32).view(4, 300)
+    ranked = losses.histogram_target(values, target, torch.bfloat16).reshape(4, 300)
+    # Ordered by value (ties by what they were given), every channel reads its targets in
+    # order: the bigger value never gets the smaller target.
+    by_out = ranked.argsort(dim=1)
+    by_value = values.reshape(4, 300).gather(1, by_out).argsort(dim=1, stable=True)
+    assert torch.equal(ranked.gather(1, by_out.gather(1, by_value)), target)

@@ -59,12 +59,17 @@ def loss_terms(backbone: Backbone, image: torch.Tensor, targets: Targets,
     layers = {cfg["content_layer"], *cfg["style_layers"], *cfg["hist_layers"]}
     with network_precision(cfg["precision"], image.device):
         feats = features(backbone, image, layers, cfg["border_pad"])
-    feats = {layer: f.float() for layer, f in feats.items()}
+    # The network's values rank the same in its own dtype (bfloat16 under autocast).
+    rank_dtype = next(iter(feats.values())).dtype
+    # One copy per layer: to float32, and out of channels-last and the border's crop, so
+    # every term below reads a plain (C, N) view.
+    feats = {layer: f.to(torch.float32, memory_format=torch.contiguous_format)
+             for layer, f in feats.items()}
     style = sum(weight * losses.style_loss(masked(feats[layer], targets.inside[layer]),
                                            targets.grams[layer])
                 for layer, weight in zip(cfg["style_layers"], cfg["style_layer_weights"]))
     hist = sum(losses.histogram_loss(masked(feats[layer], targets.inside[layer]),
-                                     targets.sorted_hist[layer])
+                                     targets.sorted_hist[layer], rank_dtype)
                for layer in cfg["hist_layers"])
     return {
         "content": cfg["content_weight"] * losses.content_loss(feats[cfg["content_layer"]],
