@@ -25,7 +25,7 @@ if [ "$DEVICE" = cuda ]; then
   export PYTHONPYCACHEPREFIX=/tmp/pycache
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee -a "$LOG"
 else
-  PY=.venv/bin/python
+  PY=$PWD/.venv/bin/python
   artifier() { .venv/bin/artifier "$@"; }
 fi
 ART=../shared/data/art
@@ -51,24 +51,35 @@ timed_cli() {  # the whole `artifier transfer` process, start-up included
 
 if [ "$QUICK" = 1 ]; then
   S=128; SIZES=256; PAIRS=1; ARTWORKS=400; STEPS=3; Q=(--photos 1 --crops 1)
-  LONG_300="3, 3, 3"; LONG_400="3, 3, 3"
+  LONG_A="3, 3, 1"; LONG_B="3, 3, 1"
   mkdir -p "$WORK/art" && ls $ART | grep -v metadata | head -12 | while read -r f; do
     ln -s "$(realpath $ART/$f)" "$WORK/art/$f"; done
   ART=$WORK/art
 else
-  LONG_300="300, 200, 120"; LONG_400="400, 250, 200"
+  LONG_A="300, 200, 60"; LONG_B="450, 300, 60"
   S=512; SIZES=${SIZES:-2048,4096}; PAIRS=12; ARTWORKS=50000; STEPS=""; Q=(--photos 2 --crops 2)
 fi
 
 # Issue 10: the CUDA-graph step against the eager one, speed at 512 px with and without
 # it side by side, the CLI end to end.
 part cuda-tests 60 $PY -m pytest -q -p no:cacheprovider tests/test_cuda_graph.py
-# Where a 512 px step's time goes, and what each lever buys, side by side.
+# Where a 512 px step's time goes, and what each lever buys, side by side; with an older
+# tree in .before (git archive REV | tar -x -C .before), its step too, in the same run.
 part step-profile 90 $PY bench/step_profile.py --device "$DEVICE" --size $S ${STEPS:+--steps $STEPS}
+if [ -d .before ]; then
+  mkdir -p shared && ln -sfn "$(realpath ../shared/data)" shared/data  # its ../shared
+  part step-profile-before 60 bash -c "cd .before && PYTHONPATH=\$PWD:\$PYTHONPATH $PY \
+    bench/step_profile.py --device $DEVICE --size $S --variants default --rows 0 ${STEPS:+--steps $STEPS}"
+fi
 part speed 100 $PY bench/transfer_speed.py --device "$DEVICE" --size $S \
   ${STEPS:+--long-steps $STEPS} --variants "${SPEED_VARIANTS:-float32:nchw:eager,bfloat16:cl:eager}"
 export -f timed_cli artifier
 export PHOTO STARRY DEVICE PY
+# A pip install of torch leaves bytecode; this machine's has none and did not keep what
+# each process compiled (3 s of every start-up on 2026-11-27): compile it once, as pip does.
+[ "$DEVICE" = cuda ] && part bytecode 90 bash -c 'unset PYTHONDONTWRITEBYTECODE; $PY -m compileall \
+  -q -j 16 "$($PY -c "import os, torch; print(os.path.dirname(torch.__file__))")" >/dev/null; \
+  $PY -c "import sys; print(\"bytecode:\", sys.pycache_prefix, sys.flags.dont_write_bytecode)"'
 # One small painting first, so the timed ones find every module's bytecode cached.
 part warm 40 timed_cli --size 128 --schedule fast --set 'transfer.schedules.fast.iterations=[1, 1, 1]' \
   -o "$WORK/warm.png"
@@ -81,7 +92,8 @@ for schedule in long fast; do
 done
 
 # Issue 9: the quality rows at 512 px, painted here, judged at home: each schedule, and
-# candidates for the long one (coarse to fine as the fast one, with more steps).
+# candidates for the long one: its extra steps at the coarse scales only, where the
+# painting is laid down (the full-size steps bring the photo back).
 quality() {  # NAME CAP SCHEDULE [--set KEY=VALUE ...]
   local name=$1 cap=$2 schedule=$3
   shift 3
@@ -91,9 +103,8 @@ quality() {  # NAME CAP SCHEDULE [--set KEY=VALUE ...]
 }
 quality fast 80 fast
 quality long 170 long
-COARSE='transfer.schedules.long.scales=[0.25, 0.5, 1.0]'
-quality long-300 100 long --set "$COARSE" --set "transfer.schedules.long.iterations=[$LONG_300]"
-quality long-400 140 long --set "$COARSE" --set "transfer.schedules.long.iterations=[$LONG_400]"
+quality long-a 100 long --set "transfer.schedules.long.iterations=[$LONG_A]"
+quality long-b 100 long --set "transfer.schedules.long.iterations=[$LONG_B]"
 
 # Issue 10: time and peak GPU memory at large sizes.
 part sizes 100 $PY bench/transfer_speed.py --device "$DEVICE" --sizes $SIZES --fast-steps 3

@@ -88,6 +88,8 @@ ROWS: dict[str, tuple[str, list[str], Callable]] = {
                      matched_collage),
     "c-no-palette": ("c without the final palette match", ["transfer.match_palette=false"],
                      matched_collage),
+    "c-no-relu1-hist": ("c without the relu1_1 histogram (a fifth of a GPU step)",
+                        ['transfer.hist_layers=["relu4_1"]'], matched_collage),
 }
 
 

@@ -93,7 +93,8 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--variants", default=",".join(VARIANTS))
-    parser.add_argument("--rows", type=int, default=25, help="operators in the profile")
+    parser.add_argument("--rows", type=int, default=25,
+                        help="operators in the profile (0: no profile)")
     args = parser.parse_args()
 
     from artifier.config import load_config
@@ -116,7 +117,8 @@ def main() -> None:
     print("| variant | ms per step | ratio to default |\n|---|---|---|")
     for name in names:
         print(f"| {name} | {best[name] * 1e3:.2f} | {best[name] / best['default']:.2f} |")
-    print(kernel_table(backbone, photo, painting, start, cfg, args.rows))
+    if args.rows:
+        print(kernel_table(backbone, photo, painting, start, cfg, args.rows))
 
 
 if __name__ == "__main__":
