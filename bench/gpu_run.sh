@@ -103,8 +103,8 @@ quality() {  # NAME CAP SCHEDULE [--set KEY=VALUE ...]
 }
 quality fast 80 fast
 quality long 170 long
-quality long-a 100 long --set "transfer.schedules.long.iterations=[$LONG_A]"
-quality long-b 100 long --set "transfer.schedules.long.iterations=[$LONG_B]"
+ROWS=b,c quality long-a 100 long --set "transfer.schedules.long.iterations=[$LONG_A]"
+ROWS=b,c quality long-b 100 long --set "transfer.schedules.long.iterations=[$LONG_B]"
 
 # Issue 10: time and peak GPU memory at large sizes.
 part sizes 100 $PY bench/transfer_speed.py --device "$DEVICE" --sizes $SIZES --fast-steps 3
