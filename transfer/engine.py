@@ -109,8 +109,10 @@ def optimise(backbone: Backbone, start: torch.Tensor, targets: Targets, cfg: dic
         terms = run()
         if on_step:
             if i % REPORT_EVERY == 0 or i == iterations - 1:
-                values = {name: value.item() for name, value in terms.items()}
-                values["total"] = sum(values.values())
+                # One read back for all the terms: each read waits for the device.
+                read = torch.stack([value.detach() for value in terms.values()]).tolist()
+                values = dict(zip(terms, read))
+                values["total"] = sum(read)
             on_step(values, image.detach())
     return image.detach()
 
