@@ -66,13 +66,17 @@ part cuda-tests 60 $PY -m pytest -q -p no:cacheprovider tests/test_cuda_graph.py
 # Where a 512 px step's time goes, and what each lever buys, side by side; with an older
 # tree in .before (git archive REV | tar -x -C .before), its step too, in the same run.
 part step-profile 90 $PY bench/step_profile.py --device "$DEVICE" --size $S ${STEPS:+--steps $STEPS}
+SPEED=(bench/transfer_speed.py --device "$DEVICE" --size $S ${STEPS:+--long-steps $STEPS}
+       --variants "${SPEED_VARIANTS:-float32:nchw:eager,bfloat16:cl:eager}")
+part speed 100 $PY "${SPEED[@]}"
 if [ -d .before ]; then
   mkdir -p shared && ln -sfn "$(realpath ../shared/data)" shared/data  # its ../shared
-  part step-profile-before 60 bash -c "cd .before && PYTHONPATH=\$PWD:\$PYTHONPATH $PY \
-    bench/step_profile.py --device $DEVICE --size $S --variants default --rows 0 ${STEPS:+--steps $STEPS}"
+  before() { (cd .before && PYTHONPATH=$PWD:$PYTHONPATH "$@"); }
+  export -f before
+  part step-profile-before 60 before $PY bench/step_profile.py --device "$DEVICE" --size $S \
+    --variants default --rows 0 ${STEPS:+--steps $STEPS}
+  part speed-before 100 before $PY "${SPEED[@]}"
 fi
-part speed 100 $PY bench/transfer_speed.py --device "$DEVICE" --size $S \
-  ${STEPS:+--long-steps $STEPS} --variants "${SPEED_VARIANTS:-float32:nchw:eager,bfloat16:cl:eager}"
 export -f timed_cli artifier
 export PHOTO STARRY DEVICE PY
 # A pip install of torch leaves bytecode; this machine's has none and did not keep what
