@@ -108,7 +108,7 @@ def test_paint_with_an_uploaded_painting_then_delete_it(client, photo_id, painti
 
 def test_matches_answer_while_one_paints_and_paintings_cancel(client, photo_id, painting_path):
     painting = _upload(client, painting_path, "starry.jpg").json()["id"]
-    slow = {"painting": painting, "size": 128, "schedule": "long"}  # 620 steps
+    slow = {"painting": painting, "size": 128, "schedule": "long"}  # 560 steps
     first, second = _paint(client, photo_id, **slow), _paint(client, photo_id, **slow)
     assert client.get(f"/api/jobs/{second}").json()["ahead"] == 1
     assert client.delete(f"/api/jobs/{second}").status_code == 200
