@@ -90,7 +90,7 @@ def kernel_table(backbone, photo, painting, start, cfg: dict, rows: int) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--device", default="cuda")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--variants", default=",".join(VARIANTS))
