@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import torch
 
-from transfer.losses import resample_sorted
+from transfer.losses import histogram_target, resample_sorted
 
 # The palette match never narrows the result's spread along a colour axis below this
 # share of its own: a flat colour-field painting would otherwise paint the photo out.
@@ -53,7 +53,7 @@ def match_palette(result: torch.Tensor, painting: torch.Tensor,
     chosen = flat if inside is None else flat[:, inside]
     coords = axes.T @ (chosen - mean)
     ranked = resample_sorted((axes.T @ (pixels - mean))[:, None], coords.shape[1])
-    matched = torch.empty_like(coords).scatter_(1, coords.argsort(dim=1), ranked)
+    matched = histogram_target(coords[:, None], ranked)[:, 0]
     # Both are in the same rank order, so a blend's spread is the blend of their spreads.
     own, target = coords.std(1, keepdim=True), matched.std(1, keepdim=True)
     floor = KEEP_SPREAD * own

@@ -19,7 +19,7 @@ from transfer.colour import keep_photo_colour, match_palette
 from transfer.denoise import denoise_chroma
 from transfer.precision import network_precision, resolve_precision, tf32_allowed
 from transfer.strength import resolve_strength, start_image, with_strength
-from transfer.targets import Targets, compute_targets, features, masked
+from transfer.targets import Targets, compute_targets, features, inside_positions, masked
 from transfer.tiled import tiled_backward
 
 # (step, steps in all, the loss terms last read, the image now): step 0 is the start.
@@ -227,8 +227,8 @@ def _paint(photo: Image.Image, painting: Image.Image, backbone: Backbone, cfg: d
     if cfg["preserve_colour"]:
         image = keep_photo_colour(image, photo_full)
     elif cfg["match_palette"]:
-        inside = None if full_mask is None else (full_mask.flatten() > 0.5).nonzero()[:, 0]
-        image = match_palette(image, painting_full, inside)
+        image = match_palette(image, painting_full,
+                              inside_positions(full_mask, photo_full.shape[2:]))
     if full_mask is not None:
         soft = feather(full_mask, max(2, size // 128))
         image = soft * image + (1 - soft) * photo_full
