@@ -93,7 +93,10 @@ def test_style_loss_and_its_gradient_equal_autograd_through_the_gram():
     assert torch.autograd.gradcheck(losses.style_loss, (feats, target))
 
 
-def test_histogram_ranks_of_bfloat16_values_are_their_float32_ranks():
+@pytest.mark.parametrize("at_once", [None, 300], ids=["one-band", "a-channel-a-band"])
+def test_histogram_ranks_of_bfloat16_values_are_their_float32_ranks(monkeypatch, at_once):
+    if at_once:
+        monkeypatch.setattr(losses, "HIST_VALUES_AT_ONCE", at_once)
     values = torch.randn(4, 1, 300, generator=torch.Generator().manual_seed(1))
     values = values.to(torch.bfloat16).float()  # as a bfloat16 network's map, widened
     assert values.unique().numel() < values.numel()  # bfloat16 makes ties

@@ -82,7 +82,10 @@ def _statistics(backbone: Backbone, padded: torch.Tensor, boxes: list[Box], targ
                 _at(maps[layer], box, layer).copy_(feats[layer])
         for layer in style_layers:
             grams[layer] /= positions[layer]
-        remapped = {layer: losses.histogram_target(maps[layer], targets.sorted_hist[layer])
+        # Ranked in the network's dtype, as untiled: the maps hold its values widened.
+        rank_dtype = torch.bfloat16 if cfg["precision"] == "bfloat16" else None
+        remapped = {layer: losses.histogram_target(maps[layer], targets.sorted_hist[layer],
+                                                   rank_dtype)
                     for layer in hist_layers}
         values = {
             "style": cfg["style_weight"] * sum(
