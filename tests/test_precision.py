@@ -30,9 +30,17 @@ def test_bfloat16_losses_are_within_a_few_percent_of_float32(backbone, photo_pat
     assert cosine > 0.95
 
 
-def test_auto_precision_is_bfloat16_on_cuda_only():
-    assert resolve_precision("auto", torch.device("cpu")) == "float32"
+def test_auto_precision_is_bfloat16_where_the_hardware_has_it(monkeypatch):
+    from transfer import precision
+
     assert resolve_precision("auto", torch.device("cuda")) == "bfloat16"
+    monkeypatch.setattr(torch.cpu, "get_capabilities", lambda: {"avx2": True, "avx512_bf16": False})
+    assert resolve_precision("auto", torch.device("cpu")) == "float32"
+    for native in ("avx512_bf16", "amx_bf16"):
+        monkeypatch.setattr(torch.cpu, "get_capabilities",
+                            lambda native=native: {"avx2": True, native: True})
+        assert precision.native_bfloat16_cpu()
+        assert resolve_precision("auto", torch.device("cpu")) == "bfloat16"
     assert resolve_precision("bfloat16", torch.device("cpu")) == "bfloat16"
     with pytest.raises(ConfigError, match="half"):
         resolve_precision("half", torch.device("cpu"))
