@@ -31,8 +31,9 @@ def exact_scores(view: IndexView, photo: torch.Tensor, rows: list, batch: int,
 
 
 def rerank(view: IndexView, photo: torch.Tensor, rows: list, keep: int, rcfg: dict[str, Any],
-           device: torch.device) -> dict[int, float]:
-    """Exact scores of the `keep` rows the low-rank pass ranks best (of all rows when
+           device: torch.device, present: Callable[[Any], bool]) -> dict[int, float]:
+    """Exact scores of the `keep` `present` rows the low-rank pass ranks best, and of the
+    rows gone from the collection ranked among them (of all rows when
     `retrieval.photo_rank` is 0)."""
     batch, rank = rcfg["exact_batch"], rcfg["photo_rank"]
     if rank == 0 or len(rows) <= keep:
@@ -41,5 +42,10 @@ def rerank(view: IndexView, photo: torch.Tensor, rows: list, keep: int, rcfg: di
         factors = photo_factors(photo, rank)
     estimates = _scores(view, rows, batch, device,
                         lambda maps: low_rank_scores(photo, factors, maps))
-    best = sorted(rows, key=lambda r: -estimates[r["id"]])[:keep]
+    best, found = [], 0
+    for row in sorted(rows, key=lambda r: -estimates[r["id"]]):
+        best.append(row)
+        found += present(row)
+        if found == keep:
+            break
     return exact_scores(view, photo, best, batch, device)

@@ -147,7 +147,8 @@ def search(view: IndexView, photo: torch.Tensor, top: int, exact: bool, cfg: dic
             else view.rows(artworks[np.argsort(-approx)[:wanted]]))
     timings["aggregate"] = time.perf_counter() - start
     start = time.perf_counter()
-    scores = rerank(view, photo, rows, top + rcfg["rescore"], rcfg, device)
+    scores = rerank(view, photo, rows, top + rcfg["rescore"], rcfg, device,
+                    lambda row: located_exists(view.locator(row)))
     timings["rerank"] = time.perf_counter() - start
     return _ranked(view, rows, scores, top, n_patches, timings)
 

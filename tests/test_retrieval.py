@@ -117,8 +117,9 @@ def test_two_pass_rerank_keeps_the_exact_best(small_index, photo_path, backbone)
     try:
         feats = photo_features(photo_path, backbone, view, cpu, 10**8)
         rows = view.rows()
-        two_pass = rerank(view, feats, rows, 15, cfg["retrieval"], cpu)
-        every = rerank(view, feats, rows, 15, cfg["retrieval"] | {"photo_rank": 0}, cpu)
+        two_pass = rerank(view, feats, rows, 15, cfg["retrieval"], cpu, lambda row: True)
+        every = rerank(view, feats, rows, 15, cfg["retrieval"] | {"photo_rank": 0}, cpu,
+                       lambda row: True)
     finally:
         view.close()
     assert len(rows) == 40 and len(two_pass) == 15 and len(every) == 40
