@@ -162,12 +162,18 @@ def _resident_search(view: IndexView, photo: torch.Tensor, top: int, rcfg: dict[
         timings["load"] = view.resident.load_seconds
     start = time.perf_counter()
     allowed = None if style is None else [r["id"] for r in view.rows(style=style)]
-    # Only the best are looked up, with spares for artworks gone since the build.
-    best, values = resident_best(view.resident, photo, rcfg["resident_batch"],
-                                 top + GONE_SPARES, allowed)
-    timings["exact"] = time.perf_counter() - start
-    return _ranked(view, view.rows(best), dict(zip(best, values)), top, n_patches,
-                   timings)
+    # Only the best are looked up, with spares for artworks gone since the build; when
+    # more than the spares are gone, four times as many, until the top is full.
+    count = top + GONE_SPARES
+    while True:
+        best, values = resident_best(view.resident, photo, rcfg["resident_batch"], count,
+                                     allowed)
+        timings["exact"] = time.perf_counter() - start
+        result = _ranked(view, view.rows(best), dict(zip(best, values)), top, n_patches,
+                         timings)
+        if len(result.matches) == top or len(best) < count:
+            return result
+        count *= 4
 
 
 def retrieve(photo: Path, index_dir: Path, top: int, exact: bool, cfg: dict[str, Any]

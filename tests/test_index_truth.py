@@ -107,16 +107,23 @@ def test_artwork_deleted_after_the_build_is_not_returned(fresh, tmp_path):
     assert len(result.matches) == 3 and result.gone == 1
 
 
-def test_more_best_matches_gone_than_spares_still_fills_the_top(fresh, tmp_path):
-    """The re-rank's exact pass scores the best `top` + `rescore` by estimate: when more
-    of those than `rescore` have left the collection, it reaches further down."""
+@pytest.mark.parametrize("mode", ["faiss", "exact"])
+def test_more_best_matches_gone_than_spares_still_fills_the_top(fresh, tmp_path, monkeypatch,
+                                                                mode):
+    """The re-rank's exact pass scores the best `top` + `rescore` by estimate, and
+    resident mode returns the best `top` + GONE_SPARES: when more of those than the
+    spares have left the collection, both reach further down."""
+    from retrieval import search
+
     root, index_dir = fresh
     query = tmp_path / "query.jpg"
     shutil.copy(root / _done(index_dir)[0]["path"], query)
     ranking = [m.path for m in retrieve(query, index_dir, SUBSET, True, load_config()).matches]
     for path in ranking[:3]:
         Path(path).unlink()
-    cfg = load_config(overrides=[f"retrieval.shortlist={SUBSET}", "retrieval.rescore=1"])
+    monkeypatch.setattr(search, "GONE_SPARES", 1)
+    cfg = load_config(overrides=[f"retrieval.shortlist={SUBSET}", "retrieval.rescore=1",
+                                 f'retrieval.mode="{mode}"'])
     result = retrieve(query, index_dir, 3, False, cfg)
     assert [m.path for m in result.matches] == ranking[3:6]
     assert result.gone == 3
