@@ -77,7 +77,7 @@ def make_synthetic(src: Path, dst: Path, artworks: int, noise: float = 0.5, seed
     collection = _link_collection(dst, manifest["collection"])
     write_manifest(dst, {k: manifest[k] for k in (*BINDING, "format", "factory_template")}
                    | {"created": manifest["created"], "synthetic_from": str(src),
-                      "collection": str(collection)})
+                      "collection": str(collection.resolve())})
     return artworks
 
 

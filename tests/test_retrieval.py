@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -292,3 +293,21 @@ def test_exact_mode_needs_no_faiss_index(small_index, photo_path, backbone, tmp_
         for view in views:
             view.close()
     assert ranked[0] == ranked[1] and len(ranked[0]) == 10
+
+
+def test_synthetic_collection_opens_from_any_folder(small_index, backbone, tmp_path, monkeypatch):
+    """bench/synthetic.py given a relative DST records its collection absolute, so the
+    index opens from elsewhere than where it was made."""
+    from bench.synthetic import make_synthetic
+    from retrieval.catalog_view import IndexView
+
+    monkeypatch.chdir(tmp_path)
+    make_synthetic(small_index, Path("synthetic"), 48)
+    manifest = json.loads((tmp_path / "synthetic" / "manifest.json").read_text())
+    assert Path(manifest["collection"]).is_absolute()
+    monkeypatch.chdir(tmp_path.parent)
+    view = IndexView(tmp_path / "synthetic", backbone, load_config(), faiss=False)
+    try:
+        assert all(Path(view.locator(r)).is_file() for r in view.rows())
+    finally:
+        view.close()
