@@ -79,8 +79,11 @@ class IndexView:
             "SELECT style, COUNT(*) AS n FROM artworks WHERE state='done' AND style != '' "
             "GROUP BY style ORDER BY n DESC, style")]
 
-    def count(self) -> int:
-        return self.db.execute("SELECT COUNT(*) FROM artworks WHERE state='done'").fetchone()[0]
+    def count(self, limit: int = -1) -> int:
+        """Done artworks, counted up to `limit` (all of them by default): a query only asks
+        whether they outnumber its shortlist, and counting 50,000 took 8-12 ms."""
+        return self.db.execute("SELECT COUNT(*) FROM (SELECT 1 FROM artworks WHERE "
+                               "state='done' LIMIT ?)", (limit,)).fetchone()[0]
 
     def locator(self, row: sqlite3.Row) -> str:
         """Where the artwork is: its file, or its parquet row (index_build/sources.py)."""

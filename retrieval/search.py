@@ -82,11 +82,15 @@ def approximate_scores(ids: np.ndarray, distances: np.ndarray) -> tuple[np.ndarr
     floor = np.where(valid, sims, np.inf).min(1)
     floor = np.where(np.isfinite(floor), floor, 0.0)
     gain = (sims - floor[:, None])[valid]
-    # One key per (artwork, photo patch). FAISS lists a patch's hits best first, so the
-    # first hit of each key is the patch's best in that artwork.
+    # One key per (artwork, photo patch). FAISS lists a patch's hits best first, so after
+    # a stable sort the first hit of each key is the patch's best in that artwork. torch
+    # sorts int64 by radix: 9 ms for 144 x 2,048 hits, where np.unique took 49.
     rows = len(ids)
-    keys, first = np.unique(artwork_of(ids[valid]) * rows + np.nonzero(valid)[0],
-                            return_index=True)
+    ordered = torch.sort(torch.from_numpy(artwork_of(ids[valid]) * rows
+                                          + np.nonzero(valid)[0]), stable=True)
+    keys, order = ordered.values.numpy(), ordered.indices.numpy()
+    first_of_key = np.flatnonzero(np.diff(keys, prepend=-1))
+    keys, first = keys[first_of_key], order[first_of_key]
     art = keys // rows
     starts = np.flatnonzero(np.diff(art, prepend=-1))
     return art[starts], floor.sum() + np.add.reduceat(gain[first], starts)
@@ -135,12 +139,12 @@ def search(view: IndexView, photo: torch.Tensor, top: int, exact: bool, cfg: dic
     timings["faiss_search"] = time.perf_counter() - start
     start = time.perf_counter()
     artworks, approx = approximate_scores(ids, distances)
-    candidates = view.count()
+    wanted = max(top, rcfg["shortlist"])
+    candidates = view.count(limit=wanted + 1)
     if style is not None:
         allowed = [r["id"] for r in view.rows(style=style)]
         keep = np.isin(artworks, allowed)
         artworks, approx, candidates = artworks[keep], approx[keep], len(allowed)
-    wanted = max(top, rcfg["shortlist"])
     # Artworks no hit reached share one upper bound; when the hits cannot fill the
     # shortlist, every candidate is scored, so each one stays rankable.
     rows = (view.rows(style=style) if len(artworks) < wanted or wanted >= candidates

@@ -50,6 +50,29 @@ def test_approximate_scores_use_each_patch_floor_for_missed_artworks():
     assert by_id[9] == pytest.approx(floor + (0.7 - 0.6))
 
 
+def test_approximate_scores_take_each_patchs_best_hit_in_each_artwork():
+    """Against a plain loop, on hits shaped as FAISS returns them: best first, with many
+    hits of one artwork in one patch's list (so a sort that is not stable would pick
+    some other than the first)."""
+    rng = np.random.default_rng(0)
+    artworks = rng.integers(0, 30, size=(40, 200))
+    ids = np.array([[patch_ids(a, 200)[p] for p, a in enumerate(row)] for row in artworks])
+    distances = np.sort(rng.random((40, 200)), axis=1)
+    sims = 1 - distances / 2
+    floor = sims.min(1)
+    expected = {}
+    for row in range(40):
+        best: dict[int, float] = {}
+        for a, sim in zip(artworks[row], sims[row]):
+            best[a] = max(best.get(a, -np.inf), sim - floor[row])
+        for a, gain in best.items():
+            expected[a] = expected.get(a, floor.sum()) + gain
+    got, scores = approximate_scores(ids, distances)
+    assert sorted(got.tolist()) == sorted(expected)
+    for a, score in zip(got.tolist(), scores.tolist()):
+        assert score == pytest.approx(expected[a])
+
+
 def _crop_and_jitter(src, out):
     img = Image.open(src).convert("RGB")
     w, h = img.size
@@ -309,5 +332,15 @@ def test_synthetic_collection_opens_from_any_folder(small_index, backbone, tmp_p
     view = IndexView(tmp_path / "synthetic", backbone, load_config(), faiss=False)
     try:
         assert all(Path(view.locator(r)).is_file() for r in view.rows())
+    finally:
+        view.close()
+
+
+def test_count_stops_at_its_limit(small_index, backbone):
+    from retrieval.catalog_view import IndexView
+
+    view = IndexView(small_index, backbone, load_config(), faiss=False)
+    try:
+        assert [view.count(), view.count(limit=100), view.count(limit=5)] == [40, 40, 5]
     finally:
         view.close()
