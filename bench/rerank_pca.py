@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 PHOTOS = ROOT.parent / "shared" / "data" / "photos"
 
 
-def _basis(view, rows: list, dims: int, sample: int = 300) -> torch.Tensor:
+def channel_basis(view, rows: list, dims: int, sample: int = 300) -> torch.Tensor:
     """(C, dims): leading right singular vectors of map positions of `sample` artworks."""
     rng = np.random.default_rng(0)
     picked = [rows[i] for i in rng.choice(len(rows), min(sample, len(rows)), replace=False)]
@@ -67,7 +67,7 @@ def main() -> None:
     net, device = backbone_from_config(cfg)
     view = IndexView(args.index, net, cfg, faiss=False)
     rows = view.rows()
-    bases = {dims: _basis(view, rows, dims) for dims in (256, 128)}
+    bases = {dims: channel_basis(view, rows, dims) for dims in (256, 128)}
     photos = sorted(PHOTOS.glob("*.jpg"))[:args.photos]
     kept: dict[str, list[tuple[int, int]]] = {"256": [], "128": []}
     seconds: dict[str, float] = {"512": 0.0, "256": 0.0, "128": 0.0}
