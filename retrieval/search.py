@@ -64,7 +64,7 @@ def photo_features(photo: Path, backbone: Backbone, view: IndexView, device: tor
                    max_pixels: int) -> torch.Tensor:
     """The photo's map at the size and layer the index was built with: (C, h, w)."""
     size, layer = view.manifest["image_size"], view.manifest["layer"]
-    batch = index_input(load_image(photo, max_pixels), size, photo).unsqueeze(0)
+    batch = index_input(load_image(photo, max_pixels, size), size, photo).unsqueeze(0)
     with torch.inference_mode():
         return backbone(batch.to(device), [layer])[layer][0]
 

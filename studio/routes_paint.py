@@ -48,7 +48,8 @@ def start(request: Request, ask: PaintRequest) -> dict:
                                       ask.model_dump(exclude={"photo", "art", "painting"}).items()
                                       if value is not None])
     max_pixels = cfg["images"]["max_pixels"]
-    photo_img, painting_img = load_image(photo, max_pixels), open_located(painting, max_pixels)
+    photo_img = load_image(photo, max_pixels, cfg["transfer"]["size"])
+    painting_img = open_located(painting, max_pixels)
     check_memory(photo_img, cfg["transfer"], studio.device)
     check_settings(photo_img, painting_img, cfg["transfer"])
     resolve_schedule(cfg["transfer"], studio.device)

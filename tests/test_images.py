@@ -111,3 +111,20 @@ def test_unwritable_output_is_a_clear_error(tmp_path):
     blocker.write_text("x")
     with pytest.raises(OutputError, match="cannot write"):
         save_png(Image.new("RGB", (2, 2)), blocker / "out.png")
+
+
+def test_a_large_jpeg_is_decoded_reduced_for_a_small_long_side(tmp_path, photo_path):
+    """A JPEG shrunk in the DCT to at least twice the long side asked for, oriented, and
+    once shrunk to that side alike to the whole decode shrunk; other formats whole."""
+    big = Image.open(photo_path).convert("RGB").resize((3072, 2048), Image.Resampling.BICUBIC)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # shown turned: 2048 x 3072
+    big.save(tmp_path / "big.jpg", quality=92, exif=exif)
+    big.save(tmp_path / "big.png")
+    whole = load_image(tmp_path / "big.jpg")
+    reduced = load_image(tmp_path / "big.jpg", long_side=224)
+    assert whole.size == (2048, 3072) and reduced.size == (512, 768)
+    small = [to_tensor(fit_long_side(img, 224, 16)) for img in (whole, reduced)]
+    assert small[0].shape == small[1].shape
+    assert (small[0] - small[1]).abs().mean() < 0.01
+    assert load_image(tmp_path / "big.png", long_side=224).size == (3072, 2048)

@@ -71,7 +71,7 @@ def run_transfer(photo: Path, style: Optional[Path], output: Optional[Path], tri
     for path in (output, provenance):
         if path:
             check_output(path)
-    photo_img = load_image(photo, max_pixels)
+    photo_img = load_image(photo, max_pixels, tcfg["size"])
     check_memory(photo_img, tcfg, pick_device(cfg["backbone"]["device"]))
     mask_img = load_image(mask, max_pixels) if mask else None
     if style is None:
