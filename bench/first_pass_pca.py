@@ -53,6 +53,7 @@ def reduced_first_pass(view, photo: torch.Tensor, rows: list, store: np.ndarray,
                        offsets: dict[int, int], basis: torch.Tensor, keep: int,
                        rcfg: dict) -> dict[int, float]:
     """Exact scores of the `keep` rows the reduced maps rank best."""
+    from retrieval.catalog_view import by_shape
     from retrieval.rerank import exact_scores
     from retrieval.score import low_rank_scores, photo_factors
 
@@ -61,10 +62,7 @@ def reduced_first_pass(view, photo: torch.Tensor, rows: list, store: np.ndarray,
     estimates: dict[int, float] = {}
     with torch.inference_mode():
         factors = photo_factors(reduced, rcfg["photo_rank"])
-        by_shape: dict[tuple[int, int], list] = {}
-        for r in rows:
-            by_shape.setdefault((r["fh"], r["fw"]), []).append(r)
-        for (fh, fw), group in by_shape.items():
+        for (fh, fw), group in by_shape(rows).items():
             for start in range(0, len(group), rcfg["exact_batch"]):
                 chunk = group[start:start + rcfg["exact_batch"]]
                 maps = np.stack([store[offsets[r["id"]]:offsets[r["id"]] + fh * fw]
@@ -92,7 +90,7 @@ def main() -> None:
     from artifier.config import load_config
     from artifier.patch_vectors import patch_vectors
     from artifier.session import backbone_from_config
-    from retrieval.catalog_view import IndexView
+    from retrieval.catalog_view import IndexView, by_shape
     from retrieval.rerank import rerank
     from retrieval.search import approximate_scores, photo_features
 
@@ -104,10 +102,7 @@ def main() -> None:
     net, device = backbone_from_config(cfg)
     view = IndexView(args.index, net, cfg)
     faiss.extract_index_ivf(view.faiss).nprobe = rcfg["nprobe"]
-    by_shape: dict[tuple[int, int], list] = {}
-    for r in view.rows():
-        by_shape.setdefault((r["fh"], r["fw"]), []).append(r)
-    rows = [r for group in by_shape.values() for r in group]  # as view.batches yields them
+    rows = [r for group in by_shape(view.rows()).values() for r in group]  # as batches read
     offsets = dict(zip((r["id"] for r in rows),
                        np.cumsum([0] + [r["fh"] * r["fw"] for r in rows[:-1]]).tolist()))
     basis = channel_basis(view, rows, args.dims)

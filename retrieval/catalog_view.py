@@ -20,6 +20,15 @@ from index_build.store import FeatureStore
 ROW_COLUMNS = "id, path, artist, title, style, year, shard, row, fh, fw"
 
 
+def by_shape(rows: Iterable[sqlite3.Row]) -> dict[tuple[int, int], list[sqlite3.Row]]:
+    """Rows grouped by their map's (height, width), groups in order of first appearance:
+    maps of one shape stack into one batch."""
+    groups: dict[tuple[int, int], list[sqlite3.Row]] = {}
+    for r in rows:
+        groups.setdefault((r["fh"], r["fw"]), []).append(r)
+    return groups
+
+
 class IndexView:
     """An index opened for queries: checked against the backbone and settings in use."""
 
@@ -64,10 +73,7 @@ class IndexView:
     def batches(self, rows: list[sqlite3.Row], size: int,
                 device: torch.device) -> Iterator[tuple[list[sqlite3.Row], torch.Tensor]]:
         """Rows grouped by map shape, `size` at a time, with their maps as (B, C, H, W)."""
-        by_shape: dict[tuple[int, int], list[sqlite3.Row]] = {}
-        for r in rows:
-            by_shape.setdefault((r["fh"], r["fw"]), []).append(r)
-        for group in by_shape.values():
+        for group in by_shape(rows).values():
             for start in range(0, len(group), size):
                 chunk = group[start:start + size]
                 maps = np.stack(self.store.read_many(chunk))
