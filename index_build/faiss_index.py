@@ -37,10 +37,17 @@ def gpu_available() -> bool:
     return hasattr(faiss, "StandardGpuResources") and faiss.get_num_gpus() > 0
 
 
+def is_fast_scan(index: faiss.Index) -> bool:
+    """Whether the lists hold 4-bit codes packed in blocks for SIMD scanning (`PQ..x4fs`):
+    FAISS keeps those in memory only, and has no GPU version of them."""
+    return isinstance(faiss.downcast_index(faiss.extract_index_ivf(index)),
+                      faiss.IndexIVFFastScan)
+
+
 def _run_on_gpu(index: faiss.Index, work: Callable[[faiss.Index], None]) -> faiss.Index:
-    """Do `work` on a GPU copy when faiss-gpu and CUDA are there, and return a CPU index:
-    the saved file is the same either way."""
-    if not gpu_available():
+    """Do `work` on a GPU copy when faiss-gpu and CUDA are there (and FAISS has the index
+    type there), and return a CPU index: the saved file is the same either way."""
+    if not gpu_available() or is_fast_scan(index):
         work(index)
         return index
     gpu = faiss.index_cpu_to_gpu(faiss.StandardGpuResources(), 0, index)
@@ -202,8 +209,9 @@ def save_index(index: faiss.Index, index_dir: Path,
 
 
 def read_index(path: Path, mmap: bool = False) -> faiss.Index:
-    """The index at `path`, memory-mapped for queries; IndexDamagedError when unreadable.
-    Without `mmap` its lists are in memory even when they were on disk (ondisk.py)."""
+    """The index at `path`, memory-mapped for queries where FAISS can (not fast-scan
+    lists); IndexDamagedError when unreadable. Without `mmap` its lists are in memory even
+    when they were on disk (ondisk.py)."""
     flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap else 0
     try:
         if ivfdata_of(path).is_file():
