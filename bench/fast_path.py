@@ -2,7 +2,9 @@
 revision's, alternating in one run, each in its own process with its own defaults.
 
 Queries are those of bench/recall.py. Recall is against the exact answers of this tree's
-`--exact`, computed once and kept in `--exact-cache` (45 s a query at 50,000 here).
+`--exact`, computed once and kept in `--exact-cache` (45 s a query at 50,000 here). The
+revision queries `--before-index` where its FAISS index was built otherwise (the same
+artworks and feature store: the exact answers are the same).
 
     python bench/fast_path.py --index indexes/synthetic-50k --before de1f7eb --photos 16 --crops 8
 """
@@ -83,6 +85,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index", type=Path, default=ROOT / "indexes" / "art")
     parser.add_argument("--before", required=True, help="git revision to compare with")
+    parser.add_argument("--before-index", type=Path, default=None,
+                        help="the index the revision queries (default: --index)")
     parser.add_argument("--photos", type=int, default=16)
     parser.add_argument("--crops", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=2)
@@ -102,9 +106,10 @@ def main() -> None:
     subprocess.run(["tar", "-x", "-C", str(before)], input=archive, check=True)
     runs: dict[str, list[list[dict]]] = {"before": [], "now": []}
     for _ in range(args.rounds):
-        runs["before"].append(run_tree(before, args.index, photos, []))
+        runs["before"].append(run_tree(before, args.before_index or args.index, photos, []))
         runs["now"].append(run_tree(ROOT, args.index, photos, args.set))
-    print(f"## {args.index.name}: {len(photos)} queries, before = {args.before}, now = this tree "
+    print(f"## {args.index.name}: {len(photos)} queries, before = {args.before} on "
+          f"{(args.before_index or args.index).name}, now = this tree "
           f"{' '.join(args.set)}; p50 ms over {args.rounds} rounds")
     print("| | before | now |")
     print("|---|---|---|")

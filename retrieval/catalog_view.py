@@ -52,7 +52,8 @@ class IndexView:
 
     @property
     def faiss(self) -> faiss.Index:
-        """Memory-mapped, so opening a 50,000-artwork index reads only what a search touches."""
+        """Memory-mapped where FAISS can, so opening an 8-bit PQ index reads only what a
+        search touches; fast-scan lists are read whole (0.26 s at 50,000 artworks)."""
         if self._faiss is None:
             self._faiss = read_index(self.dir / self.manifest["index_file"], mmap=True)
         return self._faiss

@@ -11,7 +11,7 @@ from PIL import Image
 from artifier.config import load_config
 from index_build import catalog as cat
 from index_build.build import build_index
-from index_build.faiss_index import read_index
+from index_build.faiss_index import is_fast_scan, read_index
 from index_build.manifest import read_manifest
 from index_build.ondisk import ivfdata_of
 from index_build.store import FeatureStore
@@ -25,6 +25,9 @@ ray = pytest.importorskip("ray")
 pytestmark = pytest.mark.cluster
 
 SETS = ["index.shard_size=4", "index.batch_size=4", "index.workers=1"]
+# Lists merged on disk; the default fast-scan index merges in memory (test_shard_merge.py,
+# and test_parquet_shards_through_ray through Ray).
+ON_DISK = SETS + ['index.factory="PCAR256,IVF{nlist},PQ32np"']
 QUERIES = ["kodak-kodim22.jpg", "chelsea-cat.jpg", "kodak-kodim05.jpg"]
 
 
@@ -37,7 +40,7 @@ def _slice() -> list[dict]:
 
 @pytest.fixture(scope="module")
 def cfg() -> dict:
-    return load_config(overrides=SETS)
+    return load_config(overrides=ON_DISK)
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +64,7 @@ def on_ray(tmp_path_factory, collection) -> Path:
     """Built as a user would: the CLI starts Ray on this machine's 2 CPUs, then stops it."""
     index_dir = tmp_path_factory.mktemp("ray")
     result = artifier("index", "build", collection, "--index", index_dir, "--engine", "ray",
-                      *[arg for s in SETS for arg in ("--set", s)])
+                      *[arg for s in ON_DISK for arg in ("--set", s)])
     assert result.returncode == 0, result.stderr
     assert "ray: " in result.stdout and "1 failed" in result.stdout
     return index_dir
@@ -184,7 +187,7 @@ def test_interrupted_ray_build_resumes(collection, local, tmp_path, cfg, backbon
     assert _faiss(index_dir).ntotal == _faiss(local).ntotal
 
 
-def test_parquet_shards_through_ray(tmp_path, cfg, backbone, ray_here):
+def test_parquet_shards_through_ray(tmp_path, backbone, ray_here):
     from index_build.ray_engine import build_on_ray
 
     files = [ART / r["file"] for r in metadata_rows() if r["source_repo"].startswith("jalpv1")]
@@ -194,8 +197,11 @@ def test_parquet_shards_through_ray(tmp_path, cfg, backbone, ray_here):
     first[2] = b"not an image at all"
     write_shard(root / "train-00000-of-00002.parquet", first)
     write_shard(root / "train-00001-of-00002.parquet", [p.read_bytes() for p in files[5:9]])
-    report = build_on_ray(root.parent, tmp_path / "index", cfg, backbone)
+    report = build_on_ray(root.parent, tmp_path / "index", load_config(overrides=SETS),
+                          backbone)
     assert report.counts["done"] == 8 and report.counts["failed"] == 1
+    assert is_fast_scan(_faiss(tmp_path / "index")) and verify_index(tmp_path / "index") == []
+    assert not list((tmp_path / "index").glob("*.ivfdata")), "fast-scan lists stay in memory"
     assert report.failures[0][0] == "data/train-00000-of-00002.parquet#2"
 
     crop = tmp_path / "crop.png"
