@@ -81,19 +81,23 @@ def approximate_scores(ids: np.ndarray, distances: np.ndarray) -> tuple[np.ndarr
     valid = ids >= 0
     floor = np.where(valid, sims, np.inf).min(1)
     floor = np.where(np.isfinite(floor), floor, 0.0)
-    gain = (sims - floor[:, None])[valid]
-    # One key per (artwork, photo patch). FAISS lists a patch's hits best first, so after
-    # a stable sort the first hit of each key is the patch's best in that artwork. torch
-    # sorts int64 by radix: 9 ms for 144 x 2,048 hits, where np.unique took 49.
+    gain = (sims - floor[:, None]).ravel()
+    # One key per (artwork, photo patch); a missing hit (id -1) gets a negative key. FAISS
+    # lists a patch's hits best first, so after a stable sort the first hit of each key is
+    # the patch's best in that artwork. torch sorts integers by radix, int32 in fewer
+    # passes: 144 x 4,096 hits take 20 ms here, where np.unique took about 100.
     rows = len(ids)
-    ordered = torch.sort(torch.from_numpy(artwork_of(ids[valid]) * rows
-                                          + np.nonzero(valid)[0]), stable=True)
+    key = torch.from_numpy(artwork_of(ids)) * rows + torch.arange(rows)[:, None]
+    key = key.ravel()
+    if key.numel() and key.max() < 2**31:
+        key = key.int()
+    ordered = torch.sort(key, stable=True)
     keys, order = ordered.values.numpy(), ordered.indices.numpy()
-    first_of_key = np.flatnonzero(np.diff(keys, prepend=-1))
+    first_of_key = np.flatnonzero((np.diff(keys, prepend=-1) != 0) & (keys >= 0))
     keys, first = keys[first_of_key], order[first_of_key]
     art = keys // rows
     starts = np.flatnonzero(np.diff(art, prepend=-1))
-    return art[starts], floor.sum() + np.add.reduceat(gain[first], starts)
+    return art[starts].astype(np.int64), floor.sum() + np.add.reduceat(gain[first], starts)
 
 
 def _ranked(view: IndexView, rows: list, scores: dict[int, float], top: int, n_patches: int,

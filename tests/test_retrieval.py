@@ -53,18 +53,22 @@ def test_approximate_scores_use_each_patch_floor_for_missed_artworks():
 def test_approximate_scores_take_each_patchs_best_hit_in_each_artwork():
     """Against a plain loop, on hits shaped as FAISS returns them: best first, with many
     hits of one artwork in one patch's list (so a sort that is not stable would pick
-    some other than the first)."""
+    some other than the first), and lists that ran out of hits (id -1)."""
     rng = np.random.default_rng(0)
     artworks = rng.integers(0, 30, size=(40, 200))
     ids = np.array([[patch_ids(a, 200)[p] for p, a in enumerate(row)] for row in artworks])
     distances = np.sort(rng.random((40, 200)), axis=1)
+    for row, found in ((0, 150), (17, 3), (39, 199)):
+        ids[row, found:] = -1
+        distances[row, found:] = np.finfo(np.float32).max
     sims = 1 - distances / 2
-    floor = sims.min(1)
+    floor = np.where(ids >= 0, sims, np.inf).min(1)
     expected = {}
     for row in range(40):
         best: dict[int, float] = {}
-        for a, sim in zip(artworks[row], sims[row]):
-            best[a] = max(best.get(a, -np.inf), sim - floor[row])
+        for a, sim, i in zip(artworks[row], sims[row], ids[row]):
+            if i >= 0:
+                best[a] = max(best.get(a, -np.inf), sim - floor[row])
         for a, gain in best.items():
             expected[a] = expected.get(a, floor.sum()) + gain
     got, scores = approximate_scores(ids, distances)
