@@ -6,6 +6,7 @@ or an orphan the next run overwrites; never a half-written file the catalog trus
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +52,8 @@ class FeatureStore:
 
     A contiguous shard is memory-mapped: its float16 rows are then read by numpy without
     an HDF5 call each (a re-rank of 800 maps at 50,000: 67 ms of HDF5 calls, 6 ms mapped).
-    The arrays returned are read-only views of the file. Chunked shards (built before
+    The arrays `read` and `read_many` return are read-only views of the file; `stack`
+    preads maps into one new array instead, for the scoring paths. Chunked shards (built before
     2026-11-25) are read through HDF5.
     """
 
@@ -60,6 +62,7 @@ class FeatureStore:
         self._open: dict[str, h5py.File] = {}
         # The datasets too: looking one up by name costs a tenth of a map's read.
         self._feats: dict[str, h5py.Dataset | np.ndarray] = {}
+        self._fds: dict[str, int] = {}
 
     def _dataset(self, shard: str) -> h5py.Dataset | np.ndarray:
         if shard not in self._feats:
@@ -86,10 +89,36 @@ class FeatureStore:
     def _rows(self, shard: str, lo: int, hi: int) -> np.ndarray:
         rows = self._dataset(shard)[lo:hi]
         if len(rows) != hi - lo:
-            raise IndexDamagedError(
-                f"{self.folder / shard} is shorter than the catalog says; run `artifier index "
-                f"build ART_DIR --index {self.folder.parent}` to repair it")
+            self._cut_short(shard)
         return rows
+
+    def _cut_short(self, shard: str) -> None:
+        raise IndexDamagedError(
+            f"{self.folder / shard} is shorter than the catalog says; run `artifier index "
+            f"build ART_DIR --index {self.folder.parent}` to repair it")
+
+    def stack(self, rows: list) -> np.ndarray:
+        """Maps of catalog rows of one shape as one (n, h, w, C) array, in order.
+
+        From a contiguous shard each map is one pread into the array, not a copy out of
+        the mapping: in a fresh process 600 maps at 50,000 took 33-106 ms so, and 98-309 ms
+        through the mapping, whose page faults cost more than the copy.
+        """
+        first = rows[0]
+        channels = self._dataset(first["shard"]).shape[-1]
+        out = np.empty((len(rows), first["fh"], first["fw"], channels), np.float16)
+        for target, r in zip(out, rows):
+            data = self._dataset(r["shard"])
+            if not isinstance(data, np.memmap):
+                target[...] = self.read(r["shard"], r["row"], r["fh"], r["fw"])
+                continue
+            if r["shard"] not in self._fds:
+                self._fds[r["shard"]] = os.open(data.filename, os.O_RDONLY)
+            view = memoryview(target).cast("B")
+            if os.preadv(self._fds[r["shard"]], [view],
+                         data.offset + r["row"] * channels * 2) != len(view):
+                self._cut_short(r["shard"])
+        return out
 
     def read_many(self, rows: list) -> list[np.ndarray]:
         """Maps of catalog rows (with shard, row, fh, fw), in order. Rows that lie close
@@ -116,6 +145,9 @@ class FeatureStore:
 
     def close(self) -> None:
         self._feats.clear()
+        for fd in self._fds.values():
+            os.close(fd)
+        self._fds.clear()
         for handle in self._open.values():
             handle.close()
         self._open.clear()

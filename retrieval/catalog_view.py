@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 import faiss
-import numpy as np
 import torch
 
 from artifier.backbone import Backbone
@@ -77,8 +76,8 @@ class IndexView:
         for group in by_shape(rows).values():
             for start in range(0, len(group), size):
                 chunk = group[start:start + size]
-                maps = np.stack(self.store.read_many(chunk))
-                yield chunk, torch.from_numpy(maps).to(device).permute(0, 3, 1, 2)
+                maps = torch.from_numpy(self.store.stack(chunk))
+                yield chunk, maps.to(device).permute(0, 3, 1, 2)
 
     def styles(self) -> list[tuple[str, int]]:
         """Each style of the collection with its number of artworks, largest first."""

@@ -206,21 +206,26 @@ def test_cli_build_and_status(collection, tmp_path):
                           "no such folder")
 
 
-def test_read_many_equals_reading_one_by_one(collection, tmp_path, cfg, backbone):
+def test_read_many_and_stack_equal_reading_one_by_one(collection, tmp_path, cfg, backbone):
     index_dir = tmp_path / "index"
     build_index(collection, index_dir, cfg, backbone, "cpu")
     rows = [r for r in _rows(index_dir) if r["state"] == "done"]
     picked = rows[::-1][:3] + rows[5:9]
+    assert len({r["shard"] for r in picked}) > 1
     with FeatureStore(index_dir) as store:
         many = store.read_many(picked)
-        for r, fmap in zip(picked, many):
-            assert np.array_equal(fmap, store.read(r["shard"], r["row"], r["fh"], r["fw"]))
+        stacked = store.stack(picked)
+        assert stacked.shape[0] == len(picked)
+        for r, fmap, row in zip(picked, many, stacked):
+            one = store.read(r["shard"], r["row"], r["fh"], r["fw"])
+            assert np.array_equal(fmap, one) and np.array_equal(row, one)
 
 
 def test_mapped_and_chunked_shards_read_alike_and_a_cut_one_is_damaged(collection, tmp_path,
                                                                        cfg, backbone):
     """New shards are memory-mapped; a chunked one (built before 2026-11-25) goes through
-    HDF5 and reads the same; a shard cut short is reported, not read past its end."""
+    HDF5 and reads the same; a shard cut short is reported, not read past its end, also
+    when it is cut after the store opened it."""
     import h5py
 
     index_dir = tmp_path / "index"
@@ -237,14 +242,19 @@ def test_mapped_and_chunked_shards_read_alike_and_a_cut_one_is_damaged(collectio
         handle.create_dataset("feats", data=flat, chunks=(64, flat.shape[1]))
     with FeatureStore(index_dir) as store:
         assert not isinstance(store._dataset(rows[0]["shard"]), np.memmap)
-        for a, b in zip(mapped, store.read_many(mine)):
-            assert np.array_equal(a, b)
+        for a, b, c in zip(mapped, store.read_many(mine), store.stack(mine)):
+            assert np.array_equal(a, b) and np.array_equal(a, c)
     with h5py.File(shard, "w") as handle:
         handle.create_dataset("feats", data=flat)
-    with open(shard, "r+b") as handle:
-        handle.truncate(shard.stat().st_size - 4096)
-    with FeatureStore(index_dir) as store, pytest.raises(IndexDamagedError, match="repair"):
-        store.read_many(mine)
+    with FeatureStore(index_dir) as store:
+        store.stack(mine[:1])
+        with open(shard, "r+b") as handle:  # cut while the store has it open
+            handle.truncate(shard.stat().st_size - 4096)
+        with pytest.raises(IndexDamagedError, match="shorter than the catalog says"):
+            store.stack(mine)
+    for read in (FeatureStore.read_many, FeatureStore.stack):
+        with FeatureStore(index_dir) as store, pytest.raises(IndexDamagedError, match="repair"):
+            read(store, mine)
 
 
 def test_a_name_that_is_not_utf8_is_skipped_with_a_note(collection, tmp_path, cfg, backbone,
