@@ -35,7 +35,7 @@ def _peak_mb() -> float:
 
 def run_artifier(size: int, schedule: str, steps: int | None, device: str,
                  precision: str = "auto", tile: int | None = None,
-                 channels_last: bool | None = None, cuda_graph: bool = True) -> dict:
+                 channels_last: bool = True, cuda_graph: bool = True) -> dict:
     import torch
 
     from artifier.backbone import load_backbone, with_memory_format
@@ -160,7 +160,7 @@ def main() -> None:
         if kind == "artifier":
             schedule, steps = rest[0], (int(rest[1]) if len(rest) > 1 else None)
             result = run_artifier(args.size, schedule, steps, args.device, args.precision,
-                                  args.tile, None if args.layout is None else args.layout == "cl",
+                                  args.tile, args.layout != "nchw",
                                   not args.eager)
         else:
             result = run_pastiche(args.size, int(rest[0]), args.device)
