@@ -1,11 +1,15 @@
 """Reading maps back from the feature store: shards as written before (chunks of 4,096 rows)
-against shards as written now (contiguous), the same maps side by side in one run.
+against shards as written now (contiguous), and the ways a scoring batch gets its maps out
+of contiguous shards, the same maps side by side in one run.
 
     python bench/store_reads.py [--index indexes/synthetic-50k] [--shards 16] [--maps 300]
 
 The maps of `--shards` shards of the index are written out again both ways, into a
 scratch folder; then the same random `--maps` maps (a re-rank's shortlist) are read from
-each layout in turn, through the store's own reader.
+each in turn, through the store's own readers, each time by a store opened afresh (as a
+query's process opens it). `read_many` of a contiguous shard returns views of the mapping,
+whose pages are only touched when scoring copies them out; the rows below that time the
+copy as well.
 """
 from __future__ import annotations
 
@@ -20,11 +24,13 @@ from pathlib import Path
 from statistics import median
 
 import h5py
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from index_build.store import FEATURES_DIR, FeatureStore  # noqa: E402  (repo root first)
+from retrieval.catalog_view import by_shape  # noqa: E402
 
 OLD_CHUNK_ROWS = 4096
 
@@ -53,24 +59,37 @@ def main() -> None:
     rows = db.execute(f"SELECT shard, row, fh, fw FROM artworks WHERE state='done' AND shard IN "
                       f"({','.join('?' * len(shards))})", shards).fetchall()
     scratch = Path(tempfile.mkdtemp())
-    layouts = {"chunks of 4,096 rows (before)": scratch / "chunked",
-               "contiguous (now)": scratch / "contiguous"}
-    for (label, folder), chunked in zip(layouts.items(), (True, False)):
-        rewrite(args.index, shards, folder, chunked)
-    times: dict[str, list[float]] = {label: [] for label in layouts}
+    chunked, contiguous = scratch / "chunked", scratch / "contiguous"
+    rewrite(args.index, shards, chunked, True)
+    rewrite(args.index, shards, contiguous, False)
+
+    def copied(store: FeatureStore, pick: list) -> None:
+        for group in by_shape(pick).values():
+            np.stack(store.read_many(group))
+
+    def stacked(store: FeatureStore, pick: list) -> None:
+        for group in by_shape(pick).values():
+            store.stack(group)
+
+    readers = {"chunks of 4,096 rows, read_many (before 2026-11-25)":
+               (chunked, FeatureStore.read_many),
+               "contiguous, read_many (views, not yet read)": (contiguous, FeatureStore.read_many),
+               "contiguous, read_many + np.stack (scoring before 2026-11-27)": (contiguous, copied),
+               "contiguous, stack: one pread a map (scoring now)": (contiguous, stacked)}
+    times: dict[str, list[float]] = {label: [] for label in readers}
     rng = random.Random(0)
     for _ in range(args.repeats):
         pick = rng.sample(rows, args.maps)
-        for label, folder in layouts.items():
+        for label, (folder, read) in readers.items():
             with FeatureStore(folder) as store:
                 start = time.perf_counter()
-                store.read_many(pick)
+                read(store, pick)
                 times[label].append(time.perf_counter() - start)
     shutil.rmtree(scratch)
     print(f"{args.maps} random maps from {len(shards)} shards of {args.index.name} "
           f"({len(rows):,} maps), median of {args.repeats}, files in the page cache")
-    print("| layout | ms per read of the maps | ratio |\n|---|---|---|")
-    base = median(times["chunks of 4,096 rows (before)"])
+    print("| layout, reader | ms per read of the maps | ratio |\n|---|---|---|")
+    base = median(next(iter(times.values())))
     for label, values in times.items():
         print(f"| {label} | {median(values) * 1000:.0f} | {base / median(values):.1f}x |")
 
