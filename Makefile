@@ -65,7 +65,7 @@ bench: index
 	$(BIN)/python bench/ray_build.py
 	$(BIN)/python bench/recall.py --index indexes/art
 	$(BIN)/python bench/recall.py --index indexes/synthetic-50k --photos 8 --crops 8
-	$(BIN)/python bench/fast_path.py --index indexes/synthetic-50k --before de1f7eb --photos 16 --crops 8
+	$(BIN)/python bench/fast_path.py --index indexes/synthetic-50k --before 494deb2 --photos 16 --crops 8 --rounds 3
 	$(BIN)/python bench/score_speed.py
 	$(BIN)/python bench/store_reads.py
 

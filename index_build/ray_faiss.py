@@ -80,8 +80,7 @@ def _runs(rows: list[dict], n: int) -> list[list[dict]]:
 
 
 def _empty(index: faiss.Index) -> None:
-    """Drop the index's patches in place, keeping what training made (and lists in
-    memory, where they were on disk)."""
+    """Drop the index's patches in place, keeping what training made."""
     if is_fast_scan(index):
         index.reset()
         return

@@ -53,8 +53,8 @@ class FeatureStore:
     A contiguous shard is memory-mapped: its float16 rows are then read by numpy without
     an HDF5 call each (a re-rank of 800 maps at 50,000: 67 ms of HDF5 calls, 6 ms mapped).
     The arrays `read` and `read_many` return are read-only views of the file; `stack`
-    preads maps into one new array instead, for the scoring paths. Chunked shards (built before
-    2026-11-25) are read through HDF5.
+    preads maps into one new array instead, for the scoring paths. Chunked shards (built
+    before 2026-11-25) are read through HDF5.
     """
 
     def __init__(self, index_dir: Path):
