@@ -85,7 +85,7 @@ def approximate_scores(ids: np.ndarray, distances: np.ndarray) -> tuple[np.ndarr
     # One key per (artwork, photo patch); a missing hit (id -1) gets a negative key. FAISS
     # lists a patch's hits best first, so after a stable sort the first hit of each key is
     # the patch's best in that artwork. torch sorts integers by radix, int32 in fewer
-    # passes: 144 x 4,096 hits take 20 ms here, where np.unique took about 100.
+    # passes: 144 x 4,096 hits take 18-22 ms here; np.unique took 49 for half as many.
     rows = len(ids)
     key = torch.from_numpy(artwork_of(ids)) * rows + torch.arange(rows)[:, None]
     key = key.ravel()
