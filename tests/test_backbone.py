@@ -5,6 +5,7 @@ import torch
 import torch.nn.functional as F
 import torchvision
 
+from artifier import winograd
 from artifier.backbone import (caffe_preprocess, imagenet_preprocess, layer_names,
                                load_backbone, stride_of, with_memory_format)
 from artifier.errors import WeightsError
@@ -32,7 +33,9 @@ def test_layer_names_and_strides():
     assert [stride_of(n) for n in ("relu1_1", "relu3_1", "relu4_1", "relu5_3")] == [1, 4, 8, 16]
 
 
-def test_runs_only_as_deep_as_asked(backbone):
+def test_runs_only_as_deep_as_asked(backbone, monkeypatch):
+    # Every conv through its module, so that the hooks see it (NNPACK's route calls none).
+    monkeypatch.setattr(winograd, "MIN_POSITIONS", 10**9)
     called = []
     hooks = [m.register_forward_hook(lambda m, i, o, k=k: called.append(k))
              for k, m in enumerate(backbone.features)]
@@ -110,9 +113,13 @@ def test_download_failure_is_a_clear_error(tmp_path, monkeypatch):
 
 
 def test_channels_last_layout_gives_the_same_features():
-    """The layout the backbone runs in (channels last) changes memory order, not values."""
-    plain, last = with_memory_format(load_backbone(), channels_last=False), load_backbone()
-    assert plain.memory_format == torch.contiguous_format
+    """The layout the backbone runs in changes memory order, not values. On a CPU with
+    NNPACK it is NCHW, which NNPACK reads; channels last elsewhere."""
+    plain = load_backbone()
+    last = with_memory_format(load_backbone(), channels_last=True)
+    assert plain.memory_format == (torch.contiguous_format if winograd.available()
+                                   else torch.channels_last)
+    plain = with_memory_format(plain, channels_last=False)
     image = _image("chelsea-cat.jpg", 64)
     with torch.no_grad():
         a, b = plain(image, ["relu4_1"])["relu4_1"], last(image, ["relu4_1"])["relu4_1"]
