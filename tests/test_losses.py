@@ -107,3 +107,10 @@ def test_histogram_ranks_of_bfloat16_values_are_their_float32_ranks(monkeypatch,
     by_out = ranked.argsort(dim=1)
     by_value = values.reshape(4, 300).gather(1, by_out).argsort(dim=1, stable=True)
     assert torch.equal(ranked.gather(1, by_out.gather(1, by_value)), target)
+
+
+def test_ordered_bits_sort_as_their_floats():
+    values = torch.cat([torch.randn(5000) * 100, torch.tensor([0.0, -0.0, 1e-30, -1e-30,
+                                                               float("inf"), -float("inf")])])
+    order = losses.ordered_bits(values).argsort()
+    assert torch.equal(values[order], values.sort().values)
