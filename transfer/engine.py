@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
+from artifier.allocator import keep_freed_memory
 from artifier.backbone import Backbone, stride_of
 from artifier.errors import ConfigError
 from artifier.images import fit_long_side, to_tensor
@@ -176,8 +177,11 @@ def paint(photo: Image.Image, painting: Image.Image, backbone: Backbone, cfg: di
 
     With a mask, only its white part is painted: style statistics are taken there, the
     rest keeps the photo, and the border is feathered. `collage` makes the start (the
-    quality benchmark swaps in the original's hard-pasted one).
+    quality benchmark swaps in the original's hard-pasted one). On the CPU, freed
+    buffers are kept for the next step's (artifier/allocator.py).
     """
+    if torch.device(device).type == "cpu":
+        keep_freed_memory()
     with tf32_allowed(device):
         return _paint(photo, painting, backbone, cfg, device, progress, mask, collage)
 
