@@ -12,11 +12,13 @@ from transfer.tiled import HALO
 
 # Peak memory grows with the pixels of the full-size maps (the image, Adam's moments, the
 # targets) and with those of one step's activations, which tiles bound (transfer/tiled.py).
-# Measured on the CPU with the cat photo (3:2), `bench/transfer_speed.py --sizes`: 1.5 and
-# 3.3 GB peak RSS at 512 and 1024 px in whole steps (about 3 KB a pixel over 1.2 GB for
-# the process, torch and the weights); 6.6 GB at 2048 in tiles of 1024 (tiles of
-# 688 x 1024 px there; the estimate takes 1024 x 1024, so it errs high).
-STEP_BYTES_PER_PIXEL = 3_000
+# Measured on the CPU with the cat photo (3:2), `bench/transfer_speed.py --sizes`, on
+# 2026-12-06, with freed buffers kept for reuse (artifier/allocator.py): 2.2 and 5.2 GB
+# peak RSS at 512 and 1024 px in whole steps (about 6 KB a pixel over 1.2 GB for the
+# process, torch and the weights); 10.9 GB at 2048 in tiles of 1024 (tiles of 688 x 1024
+# px there; the estimate takes 1024 x 1024, so it errs high: 11.3 GB).
+# tests/test_budget.py holds a 512 px painting's peak under the estimate.
+STEP_BYTES_PER_PIXEL = 6_000
 MAPS_BYTES_PER_PIXEL = 1_000
 BASE_BYTES = 1_200_000_000
 

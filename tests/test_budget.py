@@ -1,0 +1,32 @@
+"""The memory estimate that refuses a size holds for a real painting on the CPU.
+
+The painting runs in a fresh interpreter so that its peak RSS is its own; two steps at
+the full size reach the peak that a whole painting does (each step allocates alike)."""
+import subprocess
+import sys
+
+from artifier.config import load_config
+from artifier.images import load_image
+from transfer.budget import needed_bytes
+
+PAINT = """
+import resource, sys, torch
+from artifier.backbone import load_backbone
+from artifier.config import load_config
+from artifier.images import load_image
+from transfer.engine import paint
+cfg = load_config(overrides=["transfer.size=512",
+                             "transfer.schedules.fast.iterations=[1, 1, 2]"])["transfer"]
+paint(load_image(sys.argv[1]), load_image(sys.argv[2]), load_backbone("vgg19-caffe"), cfg,
+      torch.device("cpu"))
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+"""
+
+
+def test_the_estimate_covers_a_512_px_paintings_peak(photo_path, painting_path):
+    out = subprocess.run([sys.executable, "-c", PAINT, str(photo_path), str(painting_path)],
+                         capture_output=True, text=True, check=True)
+    peak = int(out.stdout.split()[-1])
+    estimate = needed_bytes(load_image(photo_path), load_config()["transfer"] | {"size": 512})
+    assert peak <= estimate
+    assert estimate < 1.5 * peak  # an estimate far too high would refuse sizes that fit
