@@ -198,7 +198,10 @@ class Backbone(nn.Module):
         weight = self.features[i].weight
         kept = self._flipped.get(i)
         if kept is None or kept.device != weight.device:
-            kept = self._flipped[i] = winograd.flipped_kernel(weight)
+            # Made outside inference mode even when a query asks first: an inference
+            # tensor could not be saved for a painting's backward pass later.
+            with torch.inference_mode(False):
+                kept = self._flipped[i] = winograd.flipped_kernel(weight)
         return kept
 
 

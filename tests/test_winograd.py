@@ -62,3 +62,17 @@ def test_what_nnpack_cannot_or_should_not_take_goes_to_onednn(backbone):
     with torch.autocast("cpu", dtype=torch.bfloat16):
         assert not winograd.suits(deep, torch.rand(1, 512, 32, 32))
     assert winograd.suits(deep, torch.rand(1, 512, 32, 32))
+
+
+def test_a_painting_after_a_query_in_one_process_still_back_propagates():
+    """The studio and `artifier transfer` without --style retrieve first, under
+    inference mode, then paint with the same network: the kernels NNPACK's backward
+    pass keeps must not be inference tensors made by the query."""
+    from artifier.backbone import load_backbone
+
+    fresh = load_backbone("vgg19-caffe")
+    with torch.inference_mode():
+        fresh(_photo(160), ["relu5_3"])
+    x = _photo(160).requires_grad_(True)
+    fresh(x, ["relu4_1"])["relu4_1"].square().mean().backward()
+    assert x.grad.abs().sum() > 0
