@@ -11,36 +11,26 @@ import resource
 import subprocess
 import sys
 import time
-from pathlib import Path
 from statistics import median
 
-ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared" / "data"
-PHOTO = SHARED / "photos" / "chelsea-cat.jpg"
-PAINTING = SHARED / "art" / "vincent-van-gogh_the-starry-night-1889.jpg"
+from step_profile import PAINTING, PHOTO, setup
+
 CONTENDERS = ("glibc defaults", "freed memory kept")
 
 
 def child(kept: bool, size: int, steps: int) -> dict:
+    """Steps of the painting that `step_profile` sets up, timed after two."""
     import torch
 
     from artifier.allocator import keep_freed_memory
-    from artifier.backbone import load_backbone
     from artifier.config import load_config
-    from artifier.images import load_image
-    from transfer.collage import matched_collage
-    from transfer.engine import optimise, working_pair
-    from transfer.precision import resolve_precision
-    from transfer.strength import with_strength
+    from transfer.engine import optimise
     from transfer.targets import compute_targets
 
     if kept:
         keep_freed_memory()
-    backbone = load_backbone(device="cpu")
-    cfg = with_strength(load_config()["transfer"] | {"strength": 0.5})
-    cfg = cfg | {"precision": resolve_precision(cfg["precision"], torch.device("cpu"))}
-    photo, painting = working_pair(load_image(PHOTO), load_image(PAINTING), size, "cpu")
-    start = matched_collage(photo, painting, backbone, cfg["collage_layer"], 16)
+    backbone, photo, painting, start, cfg = setup(size, torch.device("cpu"),
+                                                  load_config()["transfer"])
     targets = compute_targets(backbone, photo, painting, cfg)
     optimise(backbone, start, targets, cfg, 2)  # warm-up
     before, begin = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
