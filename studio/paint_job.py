@@ -11,7 +11,7 @@ from typing import Any
 import torch
 from PIL import Image
 
-from artifier.backbone import stride_of
+from artifier.layers import stride_of
 from artifier.images import fit_long_side, save_png, to_pil
 from studio.gallery import add_result, result_dir
 from studio.jobs import Job

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from artifier.config import load_config
@@ -24,3 +26,35 @@ def test_defaults_and_overrides():
 def test_bad_overrides(override, message):
     with pytest.raises(ConfigError, match=message):
         load_config(overrides=[override])
+
+
+@pytest.mark.parametrize("override, message", [
+    ("transfer.strength=nan", "transfer.strength must be a finite number"),
+    ("transfer.learning_rate=nan", "transfer.learning_rate must be a finite number"),
+    ("transfer.learning_rate=inf", "transfer.learning_rate must be a finite number"),
+    ("transfer.style_layer_weights=[1.0, nan, 1.0, 1.0]", "style_layer_weights"),
+    ("transfer.schedules.fast.iterations=[-5, 5, 3]", "non-negative whole numbers"),
+    ("transfer.schedules.fast.iterations=[0, 0, 0]", "at least one step"),
+    ('transfer.schedules.fast.iterations=["x", 5, 3]', "non-negative whole numbers"),
+    ("transfer.schedules.fast.iterations=[1.5, 5, 3]", "non-negative whole numbers"),
+    ("transfer.schedules.fast.scales=[0, 0.5, 1.0]", "between 0 (excluded) and 1"),
+    ("transfer.schedules.fast.scales=[0.25, 0.5, 2.0]", "between 0 (excluded) and 1"),
+    ("transfer.schedules.fast.scales=[0.5, 1.0]", "as many scales as iteration counts"),
+    ('transfer.content_layer="bogus"', "unknown layer 'bogus'"),
+    ('transfer.content_layer="relu9_9"', "known: relu1_1"),
+    ('transfer.style_layers=["relu4_1", "relu3_9"]', "unknown layer 'relu3_9'"),
+    ('index.layer="relu5_4x"', "unknown layer"),
+])
+def test_settings_that_cannot_work_are_refused(override, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_config(overrides=[override])
+
+
+def test_a_config_file_is_checked_as_overrides_are(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[transfer]\nlearning_rate = nan\n")
+    with pytest.raises(ConfigError, match="finite"):
+        load_config(bad)
+    vgg16 = ['backbone.name="vgg16-torchvision"', 'index.layer="relu5_4"']
+    with pytest.raises(ConfigError, match="unknown layer 'relu5_4'"):
+        load_config(overrides=vgg16)

@@ -9,7 +9,8 @@ import torch.nn.functional as F
 from PIL import Image
 
 from artifier.allocator import keep_freed_memory
-from artifier.backbone import Backbone, stride_of
+from artifier.backbone import Backbone
+from artifier.layers import stride_of
 from artifier.errors import ConfigError
 from artifier.images import fit_long_side, to_tensor
 from transfer import losses
@@ -38,9 +39,8 @@ def resolve_schedule(cfg: dict[str, Any], device: torch.device) -> tuple[str, li
         name = "long" if device.type == "cuda" else "fast"
     if name not in cfg["schedules"]:
         raise ConfigError(f"unknown schedule {name!r}; known: {', '.join(cfg['schedules'])}")
+    # The config's checks hold each schedule to lists of one length (artifier/config_checks.py).
     scales, iterations = cfg["schedules"][name]["scales"], cfg["schedules"][name]["iterations"]
-    if len(scales) != len(iterations) or not scales:
-        raise ConfigError(f"schedule {name!r} needs as many scales as iteration counts")
     return name, list(scales), list(iterations)
 
 
@@ -108,14 +108,31 @@ def optimise(backbone: Backbone, start: torch.Tensor, targets: Targets, cfg: dic
     values: dict[str, float] = {}
     for i in range(iterations):
         terms = run()
+        if i % REPORT_EVERY == 0 or i == iterations - 1:
+            # One read back for all the terms: each read waits for the device.
+            read = torch.stack([value.detach() for value in terms.values()]).tolist()
+            values = dict(zip(terms, read))
+            values["total"] = sum(read)
+            check_finite(values)
         if on_step:
-            if i % REPORT_EVERY == 0 or i == iterations - 1:
-                # One read back for all the terms: each read waits for the device.
-                read = torch.stack([value.detach() for value in terms.values()]).tolist()
-                values = dict(zip(terms, read))
-                values["total"] = sum(read)
             on_step(values, image.detach())
     return image.detach()
+
+
+# The setting that scales each term of the loss.
+TERM_SETTINGS = {"content": "content_weight", "style": "style_weight", "hist": "hist_weight",
+                 "colour": "colour_weight", "tv": "tv_weight"}
+
+
+def check_finite(values: dict[str, float]) -> None:
+    """Stop a painting whose loss overflowed: from there on every step would be NaN and
+    the result a black image written as if it had worked."""
+    bad = [term for term in TERM_SETTINGS if not math.isfinite(values.get(term, 0.0))]
+    if not bad and math.isfinite(values["total"]):
+        return
+    suspects = [f"transfer.{TERM_SETTINGS[term]}" for term in bad] + ["transfer.learning_rate"]
+    raise ConfigError(f"the painting's loss became {values['total']} "
+                      f"({', '.join(bad) or 'total'}); lower {' or '.join(suspects)}")
 
 
 def working_pair(photo: Image.Image, painting: Image.Image, long_side: int,

@@ -11,7 +11,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from artifier.backbone import Backbone, stride_of
+from artifier.backbone import Backbone
+from artifier.layers import stride_of
 from artifier.device import pick_device
 from artifier.images import check_output, fit_long_side, load_image, save_png, to_pil
 from artifier.progress import progress_bar

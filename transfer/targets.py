@@ -8,7 +8,8 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from artifier.backbone import Backbone, stride_of
+from artifier.backbone import Backbone
+from artifier.layers import stride_of
 from artifier.errors import ConfigError
 from transfer import losses
 from transfer.collage import oriented

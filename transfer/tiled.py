@@ -14,7 +14,8 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from artifier.backbone import Backbone, stride_of
+from artifier.backbone import Backbone
+from artifier.layers import stride_of
 from transfer import losses
 from transfer.precision import network_precision
 from transfer.targets import Targets

@@ -1,0 +1,37 @@
+"""The second hostile battery: settings and paths that used to give a wrong answer, a lost
+file or a traceback now give one line and a non-zero exit, before any work where possible."""
+from PIL import Image
+
+from tests.cli import artifier, assert_one_line_error
+
+TINY = ["--size", "96", "--schedule", "fast", "--set", "transfer.schedules.fast.iterations=[2, 1, 1]"]
+
+
+def test_nan_settings_are_refused_before_painting(tmp_path, photo_path, painting_path):
+    for setting in ("transfer.strength=nan", "transfer.learning_rate=nan",
+                    "transfer.tv_weight=inf"):
+        out = tmp_path / "r.png"
+        result = artifier("transfer", photo_path, "--style", painting_path, "-o", out, *TINY,
+                          "--set", setting)
+        assert_one_line_error(result, setting.split("=")[0], "finite")
+        assert not out.exists()
+
+
+def test_a_loss_that_overflows_stops_the_painting(tmp_path, photo_path, painting_path):
+    out = tmp_path / "r.png"
+    result = artifier("transfer", photo_path, "--style", painting_path, "-o", out, *TINY,
+                      "--set", "transfer.content_weight=1e308")
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: the painting's loss became inf") and "content_weight" in last
+    assert not out.exists()
+
+
+def test_schedules_and_layers_that_cannot_work(tmp_path, photo_path, painting_path):
+    for setting, words in (("transfer.schedules.fast.iterations=[-5, 5, 3]", "non-negative"),
+                           ('transfer.schedules.fast.iterations=["x", 5, 3]', "non-negative"),
+                           ('transfer.content_layer="bogus"', "unknown layer"),
+                           ('transfer.content_layer="relu9_9"', "relu4_1")):
+        result = artifier("transfer", photo_path, "--style", painting_path,
+                          "-o", tmp_path / "r.png", "--set", setting)
+        assert_one_line_error(result, words)
