@@ -106,10 +106,12 @@ def retrieve(
     from retrieval.search import retrieve as run_retrieve
     from retrieval.sheet import contact_sheet
 
+    from artifier.files import refuse_overwrite
     from artifier.images import check_output
 
     cfg = _config(config, sets, **{"backbone.device": device})
     if sheet:
+        refuse_overwrite({"sheet": sheet}, {"photo": photo})
         check_output(sheet)
     result = run_retrieve(photo, index, top, exact, cfg)
     if sheet:

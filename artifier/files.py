@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from artifier.errors import OutputError
+
 
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
@@ -28,3 +30,22 @@ def replace_durably(tmp: Path, dest: Path) -> dict[str, Any]:
     record = file_record(tmp)
     os.replace(tmp, dest)
     return record
+
+
+def refuse_overwrite(outputs: dict[str, Path | None], inputs: dict[str, Path | None]) -> None:
+    """Refuse, before any work, an output that is one of the inputs (the same file by inode,
+    so a link or another spelling of the path counts) or that another output also names:
+    either would lose a file without a word."""
+    seen: dict[Path, str] = {}
+    for name, path in outputs.items():
+        if path is None:
+            continue
+        where = Path(os.path.abspath(path))
+        if where in seen:
+            raise OutputError(f"{name} {path} is also the {seen[where]}; give each its own file")
+        seen[where] = name
+        for input_name, source in inputs.items():
+            if source is not None and path.exists() and source.exists() and \
+                    os.path.samefile(path, source):
+                raise OutputError(f"{name} {path} is the {input_name}; writing it would "
+                                  "replace that file, so name another")

@@ -139,7 +139,8 @@ def search(view: IndexView, photo: torch.Tensor, top: int, exact: bool, cfg: dic
     index = view.faiss
     faiss.extract_index_ivf(index).nprobe = rcfg["nprobe"]
     queries = patch_vectors(photo.permute(1, 2, 0).float().cpu().numpy())
-    distances, ids = index.search(queries, rcfg["k"])
+    # More hits than the index holds would only ask FAISS for memory it cannot fill.
+    distances, ids = index.search(queries, min(rcfg["k"], index.ntotal))
     timings["faiss_search"] = time.perf_counter() - start
     start = time.perf_counter()
     artworks, approx = approximate_scores(ids, distances)

@@ -1,5 +1,7 @@
 """The second hostile battery: settings and paths that used to give a wrong answer, a lost
 file or a traceback now give one line and a non-zero exit, before any work where possible."""
+import json
+
 from PIL import Image
 
 from tests.cli import artifier, assert_one_line_error
@@ -35,3 +37,30 @@ def test_schedules_and_layers_that_cannot_work(tmp_path, photo_path, painting_pa
         result = artifier("transfer", photo_path, "--style", painting_path,
                           "-o", tmp_path / "r.png", "--set", setting)
         assert_one_line_error(result, words)
+
+
+def test_an_output_never_replaces_an_input_or_another_output(tmp_path, photo_path, painting_path):
+    photo = tmp_path / "cat.png"
+    Image.open(photo_path).save(photo)
+    before = photo.read_bytes()
+    link = tmp_path / "link.png"
+    link.hardlink_to(photo)
+    for out in (photo, link, tmp_path / "." / "cat.png"):
+        result = artifier("transfer", photo, "--style", painting_path, "-o", out, *TINY)
+        assert_one_line_error(result, "is the photo")
+    result = artifier("transfer", photo, "--style", painting_path, "-o", painting_path, *TINY)
+    assert_one_line_error(result, "is the painting")
+    same = tmp_path / "r.png"
+    result = artifier("transfer", photo, "--style", painting_path, "-o", same,
+                      "--provenance", same, *TINY)
+    assert_one_line_error(result, "is also the output")
+    assert_one_line_error(artifier("retrieve", photo, "--sheet", photo), "is the photo")
+    assert photo.read_bytes() == before and not same.exists()
+
+
+def test_k_past_the_index_size_is_bounded_by_it(small_index, photo_path):
+    runs = [artifier("retrieve", photo_path, "--index", small_index, "--top", "3", "--json",
+                     *sets) for sets in ([], ["--set", "retrieval.k=100000000000"])]
+    assert all(run.returncode == 0 for run in runs), runs[1].stderr
+    tops = [[m["path"] for m in json.loads(run.stdout)["matches"]] for run in runs]
+    assert tops[0] == tops[1]

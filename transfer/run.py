@@ -14,6 +14,7 @@ from PIL import Image
 from artifier.backbone import Backbone
 from artifier.layers import stride_of
 from artifier.device import pick_device
+from artifier.files import refuse_overwrite
 from artifier.images import check_output, fit_long_side, load_image, save_png, to_pil
 from artifier.progress import progress_bar
 from artifier.session import backbone_from_config
@@ -69,6 +70,8 @@ def run_transfer(photo: Path, style: Optional[Path], output: Optional[Path], tri
     """Paint `photo` and write a PNG whose text chunks hold the settings used."""
     max_pixels = cfg["images"]["max_pixels"]
     tcfg = cfg["transfer"]
+    outputs = {"output": output, "provenance map": provenance}
+    refuse_overwrite(outputs, {"photo": photo, "painting": style, "mask": mask})
     for path in (output, provenance):
         if path:
             check_output(path)
@@ -80,6 +83,7 @@ def run_transfer(photo: Path, style: Optional[Path], output: Optional[Path], tri
 
         match = best_match(photo, index, pick, cfg)
         style, style_name = Path(match.path), match.name
+        refuse_overwrite(outputs, {"painting": style})
     else:
         style_name = style.stem
     painting_img = open_located(style, max_pixels)
