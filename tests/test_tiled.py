@@ -1,7 +1,9 @@
 """Tiles give the whole image's gradient, so a tiled painting has no seams."""
 import pytest
 import torch
+from PIL import Image
 
+from artifier import winograd
 from artifier.config import load_config
 from artifier.errors import ConfigError
 from artifier.images import load_image
@@ -36,7 +38,15 @@ def test_tiles_cover_the_image_once():
     assert len(boxes) == 12 and bool((covered == 1).all())
 
 
-def test_tiled_gradient_is_the_whole_images(backbone, setup):
+@pytest.fixture
+def one_conv_algorithm(monkeypatch):
+    """Whole image and tiles through one convolution algorithm: NNPACK's Winograd takes
+    the large maps only, and its rounding differs from oneDNN's by up to 1e-3 of the
+    gradient, depending on the picture; the tiling itself is exact to 1e-6."""
+    monkeypatch.setattr(winograd, "suits", lambda conv, x: False)
+
+
+def test_tiled_gradient_is_the_whole_images(backbone, setup, one_conv_algorithm):
     cfg, start, targets = setup
     whole = start.clone().requires_grad_(True)
     terms = loss_terms(backbone, whole, targets, cfg)
@@ -47,7 +57,7 @@ def test_tiled_gradient_is_the_whole_images(backbone, setup):
     for name, value in terms.items():
         assert tiled_terms[name].item() == pytest.approx(value.item(), rel=1e-4), name
     error = (tiled.grad - whole.grad).norm() / whole.grad.norm()
-    assert error < 1e-4
+    assert error < 1e-5
 
 
 def _seam_ratio(image: torch.Tensor) -> float:
@@ -60,7 +70,7 @@ def _seam_ratio(image: torch.Tensor) -> float:
     return float(seams.mean() / rest.mean())
 
 
-def test_tiled_painting_has_no_seams(backbone, setup):
+def test_tiled_painting_has_no_seams(backbone, setup, one_conv_algorithm):
     cfg, start, targets = setup
     whole = optimise(backbone, start, targets, cfg, 5)
     tiled = optimise(backbone, start, targets, cfg, 5, tile=TILE)
@@ -73,4 +83,4 @@ def test_a_mask_above_the_tile_size_is_refused(photo_path, painting_path):
     photo, painting = load_image(photo_path), load_image(painting_path)
     assert check_settings(photo, painting, cfg) > 0
     with pytest.raises(ConfigError, match="transfer.tile"):
-        check_settings(photo, painting, cfg, masked=True)
+        check_settings(photo, painting, cfg, Image.new("L", photo.size, 255))
