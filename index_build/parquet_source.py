@@ -17,6 +17,7 @@ from typing import Any, Iterable
 from PIL import Image
 
 from artifier.errors import CollectionError, ImageError
+from artifier.files import file_sha256
 from artifier.images import decode_image
 from index_build.scan import Artwork, words
 
@@ -65,24 +66,44 @@ def _open(path: Path):
 
 
 def scan(root: Path) -> list[Artwork]:
-    """Every row of every shard, with artist and style names, fingerprinted by its shard."""
+    """Every row of every shard, with artist and style names, fingerprinted by its shard.
+    A shard that cannot be read is one artwork keyed by the shard alone: the build then
+    reports it failed, as it does a bad image file, and indexes the other shards."""
     found = []
     for shard in _shards(root):
-        pf = _open(shard)
-        if "image" not in pf.schema_arrow.names:
-            raise CollectionError(f"{shard}: no 'image' column (the huggan/wikiart schema has "
-                                  "image, artist, genre, style)")
-        names = _class_names(pf.schema_arrow)
-        columns = [c for c in ("artist", "style") if c in pf.schema_arrow.names]
-        table, rows = pf.read(columns=columns), pf.metadata.num_rows
-        artists, styles = (table.column(c).to_pylist() if c in columns else [None] * rows
-                           for c in ("artist", "style"))
         stat, rel = shard.stat(), shard.relative_to(root).as_posix()
-        for row, (artist, style) in enumerate(zip(artists, styles)):
-            found.append(Artwork(f"{rel}{SEPARATOR}{row}", _label(artist, names.get("artist")),
-                                 "", _label(style, names.get("style")), "",
-                                 stat.st_size, stat.st_mtime))
+        try:
+            found += _rows(shard, rel, stat.st_size, stat.st_mtime)
+        except CollectionError:
+            found.append(Artwork(rel, "", "", "", "", stat.st_size, stat.st_mtime))
     return found
+
+
+def _rows(shard: Path, rel: str, size: int, mtime: float) -> list[Artwork]:
+    pf = _open(shard)
+    if "image" not in pf.schema_arrow.names:
+        raise CollectionError(f"{shard}: no 'image' column (the huggan/wikiart schema has "
+                              "image, artist, genre, style)")
+    names = _class_names(pf.schema_arrow)
+    columns = [c for c in ("artist", "style") if c in pf.schema_arrow.names]
+    try:
+        table, rows = pf.read(columns=columns), pf.metadata.num_rows
+    except Exception as exc:  # pyarrow raises several types for a damaged file
+        raise CollectionError(f"{shard}: not a readable parquet file ({exc})") from None
+    artists, styles = (table.column(c).to_pylist() if c in columns else [None] * rows
+                       for c in ("artist", "style"))
+    return [Artwork(f"{rel}{SEPARATOR}{row}", _label(artist, names.get("artist")), "",
+                    _label(style, names.get("style")), "", size, mtime)
+            for row, (artist, style) in enumerate(zip(artists, styles))]
+
+
+def shard_error(shard: Path) -> ImageError:
+    """Why a shard listed as a whole (see `scan`) yields no artworks, as a failure."""
+    try:
+        _rows(shard, shard.name, 0, 0.0)
+    except CollectionError as exc:
+        return ImageError(str(exc))
+    return ImageError(f"{shard}: a parquet shard, not one row of it (SHARD.parquet#ROW)")
 
 
 def _image_bytes(value: Any) -> bytes | None:
@@ -92,20 +113,32 @@ def _image_bytes(value: Any) -> bytes | None:
     return value if isinstance(value, (bytes, bytearray)) else None
 
 
+def names_row(key: str) -> bool:
+    """Whether `key` is written as a parquet row, SHARD.parquet#ROW, whatever its row."""
+    shard, sep, _ = key.rpartition(SEPARATOR)
+    return bool(sep) and shard.endswith(SUFFIX)
+
+
 def split_key(key: str) -> tuple[str, int]:
     shard, sep, row = key.rpartition(SEPARATOR)
-    if not sep or not row.isdigit() or not shard.endswith(SUFFIX):
+    if not sep or not shard.endswith(SUFFIX):
         raise ImageError(f"{key}: not a parquet row (SHARD.parquet#ROW)")
+    if not row.isdigit():
+        raise ImageError(f"{key}: {row!r} is not a row number (rows count from 0: "
+                         f"{shard}{SEPARATOR}0)")
     return shard, int(row)
 
 
 def hashes(root: Path, keys: Iterable[str]) -> dict[str, str]:
     """SHA-256 of each row's image bytes, reading each shard named once, in batches."""
     wanted: dict[str, set[int]] = {}
+    digests = {}
     for key in keys:
+        if not names_row(key):  # an unreadable shard listed whole: its bytes are its content
+            digests[key] = file_sha256(root / key)
+            continue
         shard, row = split_key(key)
         wanted.setdefault(shard, set()).add(row)
-    digests = {}
     for shard, rows in wanted.items():
         row = 0
         for batch in _open(root / shard).iter_batches(batch_size=BATCH_ROWS, columns=["image"]):

@@ -8,7 +8,7 @@ from rich.console import Console
 from artifier.errors import IndexMissingError
 from index_build import catalog as cat
 from index_build.build import BuildReport
-from index_build.manifest import check_index_dir, read_manifest
+from index_build.manifest import require_index
 
 out = Console(soft_wrap=True)
 
@@ -39,9 +39,8 @@ def print_build_report(report: BuildReport, index_dir: Path) -> None:
 
 
 def print_status(index_dir: Path) -> None:
-    check_index_dir(index_dir)
-    manifest = read_manifest(index_dir)
-    if manifest is None or not (index_dir / cat.CATALOG_FILE).is_file():
+    manifest = require_index(index_dir, faiss=False)
+    if not (index_dir / cat.CATALOG_FILE).is_file():
         raise IndexMissingError(f"no index at {index_dir}")
     db = cat.open_catalog(index_dir, readonly=True)
     try:

@@ -16,7 +16,7 @@ from typing import Iterable
 
 from PIL import Image
 
-from artifier.errors import CollectionError, ImageError
+from artifier.errors import CollectionError
 from artifier.files import file_sha256
 from artifier.images import IMAGE_SUFFIXES, load_image
 from index_build import artgan, parquet_source
@@ -72,18 +72,17 @@ def content_hashes(root: Path, kind: str, artworks: Iterable[Artwork]) -> dict[s
 
 def parquet_row(locator: str | Path) -> tuple[Path, int] | None:
     """Shard and row when `locator` names a parquet row rather than a file."""
-    if Path(locator).is_file():
+    if Path(locator).is_file() or not parquet_source.names_row(str(locator)):
         return None
-    try:
-        shard, row = parquet_source.split_key(str(locator))
-    except ImageError:
-        return None
+    shard, row = parquet_source.split_key(str(locator))
     return Path(shard), row
 
 
 def open_located(locator: str | Path, max_pixels: int) -> Image.Image:
     """The artwork at a locator: an image file or a parquet row (ImageError if neither)."""
     row = parquet_row(locator)
+    if row is None and Path(locator).suffix == parquet_source.SUFFIX:
+        raise parquet_source.shard_error(Path(locator))
     if row is None:
         return load_image(locator, max_pixels)
     return parquet_source.open_row(*row, max_pixels)

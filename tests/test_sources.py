@@ -1,5 +1,6 @@
 """Collections as users download them: huggan/wikiart parquet shards and the ArtGAN tree."""
 import json
+import re
 import os
 import shutil
 from pathlib import Path
@@ -165,3 +166,24 @@ def test_artgan_build_indexes_every_image(tmp_path, cfg, backbone):
     styles = sorted(r[0] for r in db.execute("SELECT style FROM artworks"))
     db.close()
     assert styles == ["Art Nouveau"] * 3 + ["Impressionism"] * 2
+
+
+def test_a_truncated_shard_is_a_failure_and_the_others_are_indexed(shards, tmp_path, cfg,
+                                                                   backbone):
+    cut = shards / "data" / "train-00001-of-00002.parquet"
+    cut.write_bytes(cut.read_bytes()[: cut.stat().st_size // 2])
+    index_dir = tmp_path / "index"
+    for _ in range(2):  # and again on a re-run: the bad shard never blocks the rest
+        report = build_index(shards, index_dir, cfg, backbone, "cpu")
+        assert report.counts["done"] == 4 and report.counts["failed"] == 2
+        failed = dict(report.failures if report.failures else [])
+    assert "not a readable parquet file" in failed["data/train-00001-of-00002.parquet"]
+
+
+@pytest.mark.parametrize("row, words", [("-1", "'-1' is not a row number"),
+                                        ("abc", "'abc' is not a row number"),
+                                        ("99", "the shard has 5 rows")])
+def test_a_style_row_that_is_not_a_row_says_so(shards, row, words):
+    shard = shards / "data" / "train-00000-of-00002.parquet"
+    with pytest.raises(ImageError, match=re.escape(words)):
+        open_located(f"{shard}#{row}", 10**8)
