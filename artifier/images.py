@@ -92,14 +92,22 @@ def _decode(source: Path | io.BytesIO, name: str, max_pixels: int,
 
 
 def fit_long_side(img: Image.Image, long_side: int, multiple: int = 1) -> Image.Image:
-    """Resize so the long side is `long_side`, each side rounded to a multiple of `multiple`."""
+    """Resize so the long side is `long_side`, each side rounded to a multiple of `multiple`.
+    Rounding both sides would stretch the picture (451x300 at 128 px: 128x80, aspect 1.60
+    for 1.50), so it is scaled to cover the rounded size and the overhang cropped evenly."""
     width, height = img.size
     scale = long_side / max(width, height)
     new_w = max(multiple, round(width * scale / multiple) * multiple)
     new_h = max(multiple, round(height * scale / multiple) * multiple)
     if (new_w, new_h) == (width, height):
         return img
-    return img.resize((new_w, new_h), Image.Resampling.LANCZOS)
+    cover = max(new_w / width, new_h / height)
+    cover_w, cover_h = max(new_w, round(width * cover)), max(new_h, round(height * cover))
+    resized = img.resize((cover_w, cover_h), Image.Resampling.LANCZOS)
+    if (cover_w, cover_h) == (new_w, new_h):
+        return resized
+    left, top = (cover_w - new_w) // 2, (cover_h - new_h) // 2
+    return resized.crop((left, top, left + new_w, top + new_h))
 
 
 def to_tensor(img: Image.Image) -> torch.Tensor:

@@ -128,3 +128,16 @@ def test_a_large_jpeg_is_decoded_reduced_for_a_small_long_side(tmp_path, photo_p
     assert small[0].shape == small[1].shape
     assert (small[0] - small[1]).abs().mean() < 0.01
     assert load_image(tmp_path / "big.png", long_side=224).size == (3072, 2048)
+
+
+@pytest.mark.parametrize("size, long_side", [((451, 300), 128), ((300, 170), 64)])
+def test_rounding_to_the_block_does_not_stretch(size, long_side):
+    """A centred white square stays square when the sides are rounded to 16 px."""
+    img = Image.new("RGB", size, "black")
+    side = min(size) // 2
+    left, top = (size[0] - side) // 2, (size[1] - side) // 2
+    img.paste((255, 255, 255), (left, top, left + side, top + side))
+    out = np.asarray(fit_long_side(img, long_side, 16).convert("L")) > 127
+    assert out.shape[1] == long_side and out.shape[0] % 16 == 0
+    rows, cols = out.any(axis=1).sum(), out.any(axis=0).sum()
+    assert abs(cols / rows - 1) < 0.04, (cols, rows)
