@@ -26,6 +26,17 @@ class RateColumn(ProgressColumn):
         return Text("" if task.speed is None else f"{task.speed:.2f} {self.unit}/s")
 
 
+class LeftColumn(TimeRemainingColumn):
+    """Time left as the task's own `left` field says (seconds), when its caller knows
+    better than the overall rate; else rich's estimate from that rate."""
+
+    def render(self, task: Task) -> Text:
+        left = task.fields.get("left")
+        if left is None:
+            return super().render(task)
+        return Text(f"{int(left) // 60}:{int(left) % 60:02d}", style="progress.remaining")
+
+
 class PlainProgress:
     """The part of rich's Progress that Artifier uses, as plain lines on stderr: the
     first update, one every PLAIN_EVERY_S seconds, and the last."""
@@ -42,17 +53,19 @@ class PlainProgress:
             if task["printed"] != task["completed"] and exc[0] is None:
                 self._print(task)
 
-    def add_task(self, description: str, total: int, status: str = "") -> int:
+    def add_task(self, description: str, total: int, status: str = "",
+                 left: float | None = None) -> int:
         self.tasks[len(self.tasks)] = {"description": description, "total": total,
                                        "completed": 0, "status": status, "printed": None,
-                                       "start": time.monotonic(), "last": 0.0}
+                                       "start": time.monotonic(), "last": 0.0, "left": left}
         return len(self.tasks) - 1
 
     def update(self, task_id: int, advance: int = 0, completed: int | None = None,
-               status: str | None = None) -> None:
+               status: str | None = None, left: float | None = None) -> None:
         task = self.tasks[task_id]
         task["completed"] = completed if completed is not None else task["completed"] + advance
         task["status"] = task["status"] if status is None else status
+        task["left"] = left
         now = time.monotonic()
         if (task["printed"] is None or now - task["last"] >= PLAIN_EVERY_S
                 or task["completed"] >= task["total"]):
@@ -63,7 +76,10 @@ class PlainProgress:
         done, total = task["completed"], task["total"]
         elapsed = time.monotonic() - task["start"]
         rate = done / elapsed if elapsed > 0 else 0.0
-        left = f"{(total - done) / rate:.0f} s left" if rate > 0 else "time left unknown"
+        seconds = task.get("left")
+        if seconds is None and rate > 0:
+            seconds = (total - done) / rate
+        left = "time left unknown" if seconds is None else f"{seconds:.0f} s left"
         print(f"{task['description']} {done}/{total} {100 * done / max(total, 1):.0f}% "
               f"{rate:.2f} {self.unit}/s {elapsed:.0f} s {left} {task['status']}".rstrip(),
               file=sys.stderr, flush=True)
@@ -76,5 +92,5 @@ def progress_bar(unit: str = "it") -> Progress | PlainProgress:
         return PlainProgress(unit)
     return Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        RateColumn(unit), TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
+        RateColumn(unit), TimeElapsedColumn(), TextColumn("left"), LeftColumn(),
         TextColumn("{task.fields[status]}"), console=Console(stderr=True))

@@ -1,6 +1,7 @@
 """The second hostile battery: settings and paths that used to give a wrong answer, a lost
 file or a traceback now give one line and a non-zero exit, before any work where possible."""
 import json
+import shutil
 
 from PIL import Image
 
@@ -64,3 +65,14 @@ def test_k_past_the_index_size_is_bounded_by_it(small_index, photo_path):
     assert all(run.returncode == 0 for run in runs), runs[1].stderr
     tops = [[m["path"] for m in json.loads(run.stdout)["matches"]] for run in runs]
     assert tops[0] == tops[1]
+
+
+def test_a_missing_manifest_is_called_that_everywhere(small_index, tmp_path, photo_path):
+    index_dir = tmp_path / "index"
+    shutil.copytree(small_index, index_dir)
+    (index_dir / "manifest.json").unlink()
+    for args in (("index", "status", index_dir), ("retrieve", photo_path, "--index", index_dir)):
+        assert_one_line_error(artifier(*args), "manifest.json is missing", "index build")
+    verify = artifier("index", "verify", index_dir)
+    assert verify.returncode == 1 and "manifest.json" in verify.stdout
+    assert "missing" in verify.stdout

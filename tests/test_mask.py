@@ -43,6 +43,18 @@ def test_only_the_masked_part_is_painted(backbone, photo_path, painting_path):
 def test_an_empty_mask_is_refused(backbone, photo_path, painting_path):
     cfg = load_config()["transfer"] | TINY
     photo_img = load_image(photo_path)
-    with pytest.raises(ConfigError, match="mask is too small"):
+    with pytest.raises(ConfigError, match="black everywhere, so it would paint nothing"):
         paint(photo_img, load_image(painting_path), backbone, cfg, torch.device("cpu"),
               mask=Image.new("L", photo_img.size, 0))
+
+
+def test_a_mask_of_another_shape_is_refused(backbone, photo_path, painting_path):
+    cfg = load_config()["transfer"] | TINY
+    photo_img = load_image(photo_path)
+    square = Image.new("L", (photo_img.height, photo_img.height), 255)
+    with pytest.raises(ConfigError, match="make the mask the photo's shape"):
+        paint(photo_img, load_image(painting_path), backbone, cfg, torch.device("cpu"),
+              mask=square)
+    near = Image.new("L", (photo_img.width + 2, photo_img.height), 255)
+    assert paint(photo_img, load_image(painting_path), backbone, cfg | {"strength": 0.0},
+                 torch.device("cpu"), mask=near).shape[1] == 3

@@ -161,17 +161,38 @@ def _check_layers(cfg: dict[str, Any]) -> None:
                           "stride of the loss layers")
 
 
+# How far a mask's aspect ratio may differ from the photo's before it is refused: more
+# would move the painted region visibly off what the user drew.
+MASK_ASPECT_TOLERANCE = 0.02
+
+
 def check_settings(photo: Image.Image, painting: Image.Image, cfg: dict[str, Any],
-                   masked: bool = False) -> int:
+                   mask: Image.Image | None = None) -> int:
     """Refuse settings that cannot work, before any time is spent; returns the size floor."""
     _check_layers(cfg)
     floor = smallest_long_side(photo, painting)
     if cfg["size"] < floor:
         raise ConfigError(f"size {cfg['size']} is too small for these images; use at least {floor}")
-    if masked and cfg["size"] > cfg["tile"]:
-        raise ConfigError(f"a mask can be painted at sizes up to transfer.tile ({cfg['tile']} "
-                          "px) only; use a smaller --size")
+    if mask is not None:
+        check_mask(mask, photo)
+        if cfg["size"] > cfg["tile"]:
+            raise ConfigError(f"a mask can be painted at sizes up to transfer.tile "
+                              f"({cfg['tile']} px) only; use a smaller --size")
     return floor
+
+
+def check_mask(mask: Image.Image, photo: Image.Image) -> None:
+    """A mask must mark something to paint and have the photo's shape: a black mask would
+    paint nothing, and another shape would be stretched over the photo unnoticed."""
+    if mask.convert("L").getextrema()[1] < 128:
+        raise ConfigError("the mask is black everywhere, so it would paint nothing; paint "
+                          "white where the painting should go")
+    mask_aspect, photo_aspect = mask.width / mask.height, photo.width / photo.height
+    if abs(mask_aspect / photo_aspect - 1) > MASK_ASPECT_TOLERANCE:
+        raise ConfigError(f"the mask is {mask.width}x{mask.height} and the photo "
+                          f"{photo.width}x{photo.height}: another shape (aspect "
+                          f"{mask_aspect:.2f} against {photo_aspect:.2f}); make the mask the "
+                          "photo's shape")
 
 
 def mask_tensor(mask: Image.Image, like: torch.Tensor) -> torch.Tensor:
@@ -206,7 +227,7 @@ def paint(photo: Image.Image, painting: Image.Image, backbone: Backbone, cfg: di
 def _paint(photo: Image.Image, painting: Image.Image, backbone: Backbone, cfg: dict[str, Any],
            device: torch.device, progress: Progress | None, mask: Image.Image | None,
            collage: Callable) -> torch.Tensor:
-    floor = check_settings(photo, painting, cfg, mask is not None)
+    floor = check_settings(photo, painting, cfg, mask)
     _, scales, iterations = resolve_schedule(cfg, device)
     torch.manual_seed(cfg["seed"])
     size = cfg["size"]

@@ -20,6 +20,7 @@ from artifier.progress import progress_bar
 from artifier.session import backbone_from_config
 from index_build.sources import open_located, parquet_row
 from transfer.budget import check_memory
+from transfer.clock import painting_clock
 from transfer.engine import (BLOCK, Progress, check_settings, paint, resolve_schedule,
                              working_pair)
 from transfer.provenance import provenance_map, recording_collage, source_boxes
@@ -87,23 +88,24 @@ def run_transfer(photo: Path, style: Optional[Path], output: Optional[Path], tri
     else:
         style_name = style.stem
     painting_img = open_located(style, max_pixels)
-    check_settings(photo_img, painting_img, tcfg, mask is not None)
+    check_settings(photo_img, painting_img, tcfg, mask_img)
     if output is None:
         row = parquet_row(style)
         stem = f"{row[0].stem}-{row[1]}" if row else style.stem
         output = check_output(Path("out") / f"{photo.stem}-{stem}.png")
     backbone, device = backbone_from_config(cfg)
-    schedule, _, iterations = resolve_schedule(tcfg, device)
+    schedule, scales, iterations = resolve_schedule(tcfg, device)
     if tcfg["strength"] == "auto":
         tcfg = resolve_strength(tcfg, backbone, *working_pair(photo_img, painting_img,
                                                               tcfg["size"], device))
         print(f"strength {tcfg['strength']:.2f} (auto)", file=sys.stderr)
     with progress_bar("it") as bar:
-        task = bar.add_task("painting", total=sum(iterations), status="")
+        task = bar.add_task("painting", total=sum(iterations), status="", left=None)
+        seconds_left = painting_clock(scales, iterations)
 
         def on_step(step: int, total: int, values: dict[str, float], _image: torch.Tensor) -> None:
             shown = " ".join(f"{k} {v:.3g}" for k, v in values.items())
-            bar.update(task, completed=step, status=shown)
+            bar.update(task, completed=step, status=shown, left=seconds_left(step))
 
         painted = paint_pair(photo_img, painting_img, backbone, device, tcfg, on_step, mask_img)
     image = (make_triptych(photo_img, painting_img, painted.image,
