@@ -4,9 +4,10 @@ from __future__ import annotations
 import io
 import os
 from pathlib import Path
-from typing import Optional
+from typing import Annotated, Optional
 
 from fastapi import APIRouter, File, HTTPException, Request, UploadFile
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -18,6 +19,10 @@ from studio.uploads import store_upload, upload_path
 
 router = APIRouter()
 THUMB = 256
+# Artwork ids are SQLite rowids, 1 to 2**63 - 1: a larger number cannot even be looked up
+# (it was a 500), so it is refused with the other malformed requests (422).
+FIRST_ART_ID, LAST_ART_ID = 1, 2**63 - 1
+ArtId = Annotated[int, Field(strict=True, ge=FIRST_ART_ID, le=LAST_ART_ID)]
 
 
 def studio_of(request: Request) -> Studio:
@@ -109,7 +114,9 @@ def artwork_file(studio: Studio, art_id: int) -> tuple[str, str]:
 
 
 @router.get("/art/{art_id}")
-def artwork(request: Request, art_id: int, thumb: bool = False) -> Response:
+def artwork(request: Request,
+            art_id: Annotated[int, PathParam(ge=FIRST_ART_ID, le=LAST_ART_ID)],
+            thumb: bool = False) -> Response:
     studio = studio_of(request)
     locator, _ = artwork_file(studio, art_id)
     image = open_located(locator, studio.cfg["images"]["max_pixels"])
