@@ -127,7 +127,7 @@ def test_matches_answer_while_one_paints_and_paintings_cancel(client, photo_id, 
     (b"this is not an image", 400, "not an image"),
     (png_header_only(100_000, 100_000), 400, "too large"),
     (b"\xff\xd8" + b"\0" * (2 * 2**20), 413, "limit"),
-    (b"", 413, "empty"),
+    (b"", 400, "empty file"),
 ])
 def test_bad_uploads_are_refused_with_a_reason(client, results, data, status, words):
     before = sorted(p.name for p in results.rglob("*"))
