@@ -43,10 +43,8 @@ def existing_upload(studio: Studio, upload_id: str) -> Path:
 def info(request: Request) -> dict:
     studio = studio_of(request)
     t = studio.cfg["transfer"]
-    styles = studio.on_index(lambda view: view.styles()) if studio.view else []
-    count = studio.on_index(lambda view: view.count()) if studio.view else 0
-    return {"index": str(studio.index_dir), "no_index": studio.no_index, "artworks": count,
-            "styles": styles, "device": str(studio.device),
+    return {"index": str(studio.index_dir), "no_index": studio.no_index,
+            "artworks": studio.artworks, "styles": studio.styles, "device": str(studio.device),
             "defaults": {"size": t["size"], "schedule": t["schedule"], "strength": t["strength"],
                          "preserve_colour": t["preserve_colour"],
                          "matches": studio.cfg["studio"]["matches"]},
@@ -81,6 +79,10 @@ def matches(request: Request, ask: MatchRequest) -> dict:
     studio = studio_of(request)
     if studio.view is None:
         raise HTTPException(409, f"no index to search: {studio.no_index}")
+    known = [name for name, _ in studio.styles]
+    if ask.style is not None and ask.style not in known:
+        raise HTTPException(422, f"no style {ask.style!r} in the index; its styles are "
+                                 f"{', '.join(known)}")
     photo = existing_upload(studio, ask.photo)
 
     def run(view) -> dict:

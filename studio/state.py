@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional, TypeVar
 
@@ -32,6 +32,10 @@ class Studio:
     view: Any = None
     # Why there is no index to search (the page says it), or None.
     no_index: Optional[str] = None
+    # The index's styles with their artworks, and its artworks: read once, as the index
+    # does not change while the studio has it open.
+    styles: list[tuple[str, int]] = field(default_factory=list)
+    artworks: int = 0
 
     @property
     def uploads(self) -> Path:
@@ -58,6 +62,7 @@ def open_studio(cfg: dict[str, Any], index_dir: Path, results: Path) -> Studio:
                     ThreadPoolExecutor(1, thread_name_prefix="index"))
     try:
         studio.view = studio.index_thread.submit(IndexView, index_dir, backbone, cfg).result()
+        studio.styles, studio.artworks = studio.on_index(lambda view: (view.styles(), view.count()))
     except IndexMissingError as exc:
         studio.no_index = str(exc)
         log.warning("no index, so no matches: %s", exc)

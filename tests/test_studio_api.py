@@ -164,6 +164,14 @@ def test_artwork_ids_past_sqlite_or_not_integers_are_refused(client, photo_id, a
     assert answer.status_code == 422 and "art" in answer.text, answer.text
 
 
+def test_an_unknown_style_is_refused_with_the_known_ones(client, photo_id):
+    answer = client.post("/api/matches", json={"photo": photo_id, "style": "Impressionism"})
+    assert answer.status_code == 422, answer.text
+    detail = answer.json()["detail"]
+    assert "Impressionism" in detail
+    assert all(style in detail for style in ("Ukiyo-e", "Pointillism", "Cubism", "Fauvism", "Baroque"))
+
+
 def test_serve_refuses_a_busy_port_in_one_line(tmp_path):
     import socket
 
