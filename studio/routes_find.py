@@ -1,8 +1,10 @@
 """Find: upload a photo or a painting, list the matches, serve the collection's images."""
 from __future__ import annotations
 
+import asyncio
 import io
 import os
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -14,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from index_build.sources import located_exists, open_located
 
+from studio.matcher import MatchQueueFull
 from studio.state import Studio
 from studio.uploads import store_upload, upload_path
 
@@ -72,10 +75,23 @@ class MatchRequest(BaseModel):
     style: Optional[str] = None
 
 
-@router.post("/matches")
-def matches(request: Request, ask: MatchRequest) -> dict:
+def find_matches(studio: Studio, photo: Path, top: int, style: Optional[str]) -> dict:
+    """Search the index for a photo (on the index thread); the matches as the page gets
+    them, without the files' paths."""
     from retrieval.search import photo_features, search
 
+    feats = photo_features(photo, studio.backbone, studio.view, studio.device,
+                           studio.cfg["images"]["max_pixels"])
+    found = search(studio.view, feats, top, False, studio.cfg, studio.device, style).as_dict()
+    for match in found["matches"]:
+        match.pop("path")
+    return found
+
+
+@router.post("/matches")
+async def matches(request: Request, ask: MatchRequest) -> dict:
+    """Async, so a request waiting for its search holds none of the threads that serve the
+    page, its files and the gallery."""
     studio = studio_of(request)
     if studio.view is None:
         raise HTTPException(409, f"no index to search: {studio.no_index}")
@@ -84,17 +100,13 @@ def matches(request: Request, ask: MatchRequest) -> dict:
         raise HTTPException(422, f"no style {ask.style!r} in the index; its styles are "
                                  f"{', '.join(known)}")
     photo = existing_upload(studio, ask.photo)
-
-    def run(view) -> dict:
-        feats = photo_features(photo, studio.backbone, view, studio.device,
-                               studio.cfg["images"]["max_pixels"])
-        found = search(view, feats, ask.top, False, studio.cfg, studio.device, ask.style)
-        return found.as_dict()
-
-    found = studio.on_index(run)
-    for match in found["matches"]:
-        match.pop("path")
-    return found
+    try:
+        answer = studio.matcher.find((ask.photo, ask.top, ask.style),
+                                     partial(find_matches, studio, photo, ask.top, ask.style))
+    except MatchQueueFull as full:
+        raise HTTPException(429, str(full), {"Retry-After": str(full.retry_after)}) from None
+    # Shielded: a client that leaves does not cancel a search that others may wait for.
+    return await asyncio.shield(asyncio.wrap_future(answer))
 
 
 def artwork_file(studio: Studio, art_id: int) -> tuple[str, str]:
