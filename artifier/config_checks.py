@@ -28,6 +28,7 @@ BOUNDS = {
     "retrieval.photo_rank": (0, None), "retrieval.rescore": (0, None),
     "retrieval.resident_gb": (0, None),
     "studio.port": (0, 65535), "studio.max_upload_mb": (1, None), "studio.matches": (1, 200),
+    "studio.match_queue": (1, None), "studio.match_cache": (0, None),
     "studio.preview_seconds": (0, None),
 }
 

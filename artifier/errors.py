@@ -42,7 +42,7 @@ class IndexLockedError(ArtifierError):
 
 
 class UploadError(ArtifierError):
-    """An upload to the studio is empty or over its byte limit."""
+    """An upload to the studio is over its byte limit (an empty one is an ImageError)."""
 
 
 class EngineError(ArtifierError):

@@ -1,23 +1,31 @@
 """Find: upload a photo or a painting, list the matches, serve the collection's images."""
 from __future__ import annotations
 
+import asyncio
 import io
 import os
+from functools import partial
 from pathlib import Path
-from typing import Optional
+from typing import Annotated, Optional
 
 from fastapi import APIRouter, File, HTTPException, Request, UploadFile
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from index_build.sources import located_exists, open_located
 
+from studio.matcher import MatchQueueFull
 from studio.state import Studio
 from studio.uploads import store_upload, upload_path
 
 router = APIRouter()
 THUMB = 256
+# Artwork ids are SQLite rowids, 1 to 2**63 - 1: a larger number cannot even be looked up
+# (it was a 500), so it is refused with the other malformed requests (422).
+FIRST_ART_ID, LAST_ART_ID = 1, 2**63 - 1
+ArtId = Annotated[int, Field(strict=True, ge=FIRST_ART_ID, le=LAST_ART_ID)]
 
 
 def studio_of(request: Request) -> Studio:
@@ -38,10 +46,8 @@ def existing_upload(studio: Studio, upload_id: str) -> Path:
 def info(request: Request) -> dict:
     studio = studio_of(request)
     t = studio.cfg["transfer"]
-    styles = studio.on_index(lambda view: view.styles()) if studio.view else []
-    count = studio.on_index(lambda view: view.count()) if studio.view else 0
-    return {"index": str(studio.index_dir), "no_index": studio.no_index, "artworks": count,
-            "styles": styles, "device": str(studio.device),
+    return {"index": str(studio.index_dir), "no_index": studio.no_index,
+            "artworks": studio.artworks, "styles": studio.styles, "device": str(studio.device),
             "defaults": {"size": t["size"], "schedule": t["schedule"], "strength": t["strength"],
                          "preserve_colour": t["preserve_colour"],
                          "matches": studio.cfg["studio"]["matches"]},
@@ -69,25 +75,38 @@ class MatchRequest(BaseModel):
     style: Optional[str] = None
 
 
-@router.post("/matches")
-def matches(request: Request, ask: MatchRequest) -> dict:
+def find_matches(studio: Studio, photo: Path, top: int, style: Optional[str]) -> dict:
+    """Search the index for a photo (on the index thread); the matches as the page gets
+    them, without the files' paths."""
     from retrieval.search import photo_features, search
 
-    studio = studio_of(request)
-    if studio.view is None:
-        raise HTTPException(409, f"no index to search: {studio.no_index}")
-    photo = existing_upload(studio, ask.photo)
-
-    def run(view) -> dict:
-        feats = photo_features(photo, studio.backbone, view, studio.device,
-                               studio.cfg["images"]["max_pixels"])
-        found = search(view, feats, ask.top, False, studio.cfg, studio.device, ask.style)
-        return found.as_dict()
-
-    found = studio.on_index(run)
+    feats = photo_features(photo, studio.backbone, studio.view, studio.device,
+                           studio.cfg["images"]["max_pixels"])
+    found = search(studio.view, feats, top, False, studio.cfg, studio.device, style).as_dict()
     for match in found["matches"]:
         match.pop("path")
     return found
+
+
+@router.post("/matches")
+async def matches(request: Request, ask: MatchRequest) -> dict:
+    """Async, so a request waiting for its search holds none of the threads that serve the
+    page, its files and the gallery."""
+    studio = studio_of(request)
+    if studio.view is None:
+        raise HTTPException(409, f"no index to search: {studio.no_index}")
+    known = [name for name, _ in studio.styles]
+    if ask.style is not None and ask.style not in known:
+        raise HTTPException(422, f"no style {ask.style!r} in the index; its styles are "
+                                 f"{', '.join(known)}")
+    photo = existing_upload(studio, ask.photo)
+    try:
+        answer = studio.matcher.find((ask.photo, ask.top, ask.style),
+                                     partial(find_matches, studio, photo, ask.top, ask.style))
+    except MatchQueueFull as full:
+        raise HTTPException(429, str(full), {"Retry-After": str(full.retry_after)}) from None
+    # Shielded: a client that leaves does not cancel a search that others may wait for.
+    return await asyncio.shield(asyncio.wrap_future(answer))
 
 
 def artwork_file(studio: Studio, art_id: int) -> tuple[str, str]:
@@ -109,7 +128,9 @@ def artwork_file(studio: Studio, art_id: int) -> tuple[str, str]:
 
 
 @router.get("/art/{art_id}")
-def artwork(request: Request, art_id: int, thumb: bool = False) -> Response:
+def artwork(request: Request,
+            art_id: Annotated[int, PathParam(ge=FIRST_ART_ID, le=LAST_ART_ID)],
+            thumb: bool = False) -> Response:
     studio = studio_of(request)
     locator, _ = artwork_file(studio, art_id)
     image = open_located(locator, studio.cfg["images"]["max_pixels"])

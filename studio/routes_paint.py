@@ -14,7 +14,7 @@ from artifier.images import load_image
 from index_build.sources import open_located
 from studio.jobs import FINISHED, Job
 from studio.paint_job import paint_job
-from studio.routes_find import artwork_file, existing_upload, studio_of
+from studio.routes_find import ArtId, artwork_file, existing_upload, studio_of
 from studio.uploads import new_id
 from transfer.budget import check_memory
 from transfer.engine import check_settings, resolve_schedule
@@ -26,7 +26,7 @@ EVENT_POLL_S = 0.25
 class PaintRequest(BaseModel):
     photo: str
     # The painting: an artwork of the index by id, or an uploaded painting.
-    art: Optional[int] = None
+    art: Optional[ArtId] = None
     painting: Optional[str] = None
     size: Optional[int] = Field(None, ge=1)
     schedule: Optional[str] = None

@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional, TypeVar
 
@@ -12,7 +11,9 @@ import torch
 from artifier.backbone import Backbone
 from artifier.errors import IndexMissingError
 from artifier.session import backbone_from_config
+from studio.index_thread import IndexThread
 from studio.jobs import JobQueue
+from studio.matcher import Matcher
 
 log = logging.getLogger("artifier.studio")
 T = TypeVar("T")
@@ -26,26 +27,30 @@ class Studio:
     results: Path
     index_dir: Path
     jobs: JobQueue
-    # The index is read on one thread of its own: its SQLite catalog and HDF5 feature
-    # files may only be used from the thread that opened them.
-    index_thread: ThreadPoolExecutor
+    index: IndexThread
+    matcher: Matcher
     view: Any = None
     # Why there is no index to search (the page says it), or None.
     no_index: Optional[str] = None
+    # The index's styles with their artworks, and its artworks: read once, as the index
+    # does not change while the studio has it open.
+    styles: list[tuple[str, int]] = field(default_factory=list)
+    artworks: int = 0
 
     @property
     def uploads(self) -> Path:
         return self.results / "uploads"
 
     def on_index(self, work: Callable[[Any], T]) -> T:
-        """`work(view)` on the index thread; its answer, or its exception."""
-        return self.index_thread.submit(work, self.view).result()
+        """`work(view)`, a quick lookup, on the index thread (ahead of waiting searches);
+        its answer, or its exception."""
+        return self.index.submit(lambda: work(self.view)).result()
 
     def close(self) -> None:
         self.jobs.close()
         if self.view is not None:
-            self.index_thread.submit(self.view.close).result()
-        self.index_thread.shutdown()
+            self.index.submit(self.view.close)
+        self.index.close()
 
 
 def open_studio(cfg: dict[str, Any], index_dir: Path, results: Path) -> Studio:
@@ -54,10 +59,12 @@ def open_studio(cfg: dict[str, Any], index_dir: Path, results: Path) -> Studio:
     from retrieval.catalog_view import IndexView  # FAISS loads here, once
 
     backbone, device = backbone_from_config(cfg)
-    studio = Studio(cfg, backbone, device, results, index_dir, JobQueue(),
-                    ThreadPoolExecutor(1, thread_name_prefix="index"))
+    index = IndexThread()
+    studio = Studio(cfg, backbone, device, results, index_dir, JobQueue(), index,
+                    Matcher(index, cfg["studio"]["match_queue"], cfg["studio"]["match_cache"]))
     try:
-        studio.view = studio.index_thread.submit(IndexView, index_dir, backbone, cfg).result()
+        studio.view = index.submit(lambda: IndexView(index_dir, backbone, cfg)).result()
+        studio.styles, studio.artworks = studio.on_index(lambda view: (view.styles(), view.count()))
     except IndexMissingError as exc:
         studio.no_index = str(exc)
         log.warning("no index, so no matches: %s", exc)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from artifier.errors import UploadError
+from artifier.errors import ImageError, UploadError
 from artifier.images import decode_image
 
 # What names of stored uploads and results look like; anything else is never a file here.
@@ -21,9 +21,10 @@ def new_id() -> str:
 
 def store_upload(data: bytes, folder: Path, max_bytes: int, max_pixels: int) -> tuple[str, Image.Image]:
     """Check, decode and keep an uploaded image; its id and the decoded image.
-    ImageError when it is not a readable image within `max_pixels`."""
+    ImageError when it is empty or not a readable image within `max_pixels` (a request to
+    fix, 400), UploadError when it is over `max_bytes` (413)."""
     if not data:
-        raise UploadError("the upload is empty")
+        raise ImageError("the upload is an empty file")
     if len(data) > max_bytes:
         raise UploadError(f"the upload is {len(data):,} bytes; the limit is {max_bytes:,}")
     image = decode_image(data, "the upload", max_pixels)

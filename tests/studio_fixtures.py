@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import struct
+import threading
 import time
 import zlib
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from artifier.config import load_config
 
@@ -15,6 +18,29 @@ TINY = ["transfer.schedules.fast.iterations=[4, 3, 2]", "transfer.schedule=\"fas
 
 def studio_config(results: Path, *overrides: str) -> dict:
     return load_config(None, [*TINY, f'studio.results="{results}"', *overrides])
+
+
+@contextmanager
+def served(studio) -> Iterator[str]:
+    """The studio served by uvicorn on a free port of 127.0.0.1, in a thread; its URL."""
+    import uvicorn
+
+    from studio.app import create_app
+
+    server = uvicorn.Server(uvicorn.Config(create_app(studio), host="127.0.0.1", port=0,
+                                           log_level="warning", timeout_graceful_shutdown=2))
+    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the studio did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
 
 
 def wait_for(job_state, done=lambda s: s["state"] in ("done", "failed", "cancelled"),

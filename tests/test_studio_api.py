@@ -127,7 +127,7 @@ def test_matches_answer_while_one_paints_and_paintings_cancel(client, photo_id, 
     (b"this is not an image", 400, "not an image"),
     (png_header_only(100_000, 100_000), 400, "too large"),
     (b"\xff\xd8" + b"\0" * (2 * 2**20), 413, "limit"),
-    (b"", 413, "empty"),
+    (b"", 400, "empty file"),
 ])
 def test_bad_uploads_are_refused_with_a_reason(client, results, data, status, words):
     before = sorted(p.name for p in results.rglob("*"))
@@ -141,7 +141,8 @@ def test_bad_uploads_are_refused_with_a_reason(client, results, data, status, wo
     "/api/uploads/..%2F..%2Fgallery.sqlite.png", "/api/uploads/../../etc/passwd",
     "/static/../pyproject.toml", "/static/%2e%2e/%2e%2e/pyproject.toml",
     "/api/results/..%2Fuploads/result.png", "/api/results/0123/../../result.png",
-    "/api/art/..%2F..%2Fetc%2Fpasswd", "/api/art/99999",
+    "/api/art/..%2F..%2Fetc%2Fpasswd", "/api/art/99999", "/api/art/99999999999999999999999",
+    "/api/art/9223372036854775808", "/api/art/-1",
 ])
 def test_only_the_collection_and_results_are_served(client, url):
     answer = client.get(url)
@@ -155,6 +156,20 @@ def test_only_the_collection_and_results_are_served(client, url):
 def test_bad_paint_settings_are_refused_before_queueing(client, photo_id, settings, words):
     answer = client.post("/api/jobs", json={"photo": photo_id, "painting": photo_id, **settings})
     assert answer.status_code == 400 and words in answer.json()["detail"], answer.text
+
+
+@pytest.mark.parametrize("art", [99999999999999999999999, 2**63, "1", True, 1.5])
+def test_artwork_ids_past_sqlite_or_not_integers_are_refused(client, photo_id, art):
+    answer = client.post("/api/jobs", json={"photo": photo_id, "art": art, "size": 96})
+    assert answer.status_code == 422 and "art" in answer.text, answer.text
+
+
+def test_an_unknown_style_is_refused_with_the_known_ones(client, photo_id):
+    answer = client.post("/api/matches", json={"photo": photo_id, "style": "Impressionism"})
+    assert answer.status_code == 422, answer.text
+    detail = answer.json()["detail"]
+    assert "Impressionism" in detail
+    assert all(style in detail for style in ("Ukiyo-e", "Pointillism", "Cubism", "Fauvism", "Baroque"))
 
 
 def test_serve_refuses_a_busy_port_in_one_line(tmp_path):

@@ -1,15 +1,12 @@
 """The studio in a real headless browser: Debian's chromium driven by selenium, through
 find, paint, the result and its provenance. Screenshots of each step go to out/."""
 import shutil
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ROOT
-from tests.studio_fixtures import studio_config
+from tests.studio_fixtures import served, studio_config
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
@@ -20,31 +17,14 @@ pytestmark = pytest.mark.skipif(
            "chromium-driver; `make install` does it where it can)")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(small_index, tmp_path_factory):
-    import uvicorn
-
-    from studio.app import create_app
     from studio.state import open_studio
 
     results = tmp_path_factory.mktemp("browser") / "results"
     studio = open_studio(studio_config(results, "studio.preview_seconds=0.5"), small_index, results)
-    port = _free_port()
-    running = uvicorn.Server(uvicorn.Config(create_app(studio), host="127.0.0.1", port=port,
-                                            log_level="warning"))
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    while not running.started:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    running.should_exit = True
-    thread.join(10)
+    with served(studio) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
