@@ -9,7 +9,7 @@ import faiss
 import torch
 
 from artifier.backbone import Backbone
-from artifier.errors import CollectionError
+from artifier.errors import CollectionError, IndexDamagedError
 from index_build.build import binding
 from index_build.catalog import open_catalog
 from index_build.faiss_index import read_index
@@ -17,6 +17,8 @@ from index_build.manifest import check_compatible, require_index
 from index_build.store import FeatureStore
 
 ROW_COLUMNS = "id, path, artist, title, style, year, shard, row, fh, fw"
+# Builds that may replace the FAISS file while one query opens it, before that is damage.
+SWITCH_RETRIES = 5
 
 
 def by_shape(rows: Iterable[sqlite3.Row]) -> dict[tuple[int, int], list[sqlite3.Row]]:
@@ -54,8 +56,23 @@ class IndexView:
         """Memory-mapped where FAISS can, so opening an 8-bit PQ index reads only what a
         search touches; fast-scan lists are read whole (0.26 s at 50,000 artworks)."""
         if self._faiss is None:
-            self._faiss = read_index(self.dir / self.manifest["index_file"], mmap=True)
+            self._faiss = self._read_current()
         return self._faiss
+
+    def _read_current(self) -> faiss.Index:
+        """The FAISS file the manifest names, read again when a build replaced it between
+        the manifest's reading and the file's opening: readers take no lock, and a build
+        switches the manifest to a new file and then deletes the old one. A file once
+        open stays readable whatever the build deletes."""
+        for _ in range(SWITCH_RETRIES):
+            try:
+                return read_index(self.dir / self.manifest["index_file"], mmap=True)
+            except IndexDamagedError:
+                fresh = require_index(self.dir)
+                if fresh.get("index_file") == self.manifest["index_file"]:
+                    raise
+                self.manifest = fresh
+        return read_index(self.dir / self.manifest["index_file"], mmap=True)
 
     def rows(self, ids: Iterable[int] | None = None,
              style: str | None = None) -> list[sqlite3.Row]:
