@@ -1,5 +1,5 @@
 """Painting steps on the CPU with glibc's default thresholds and with freed buffers kept
-(artifier/allocator.py), each in its own process, alternating, in one run.
+(core/allocator.py), each in its own process, alternating, in one run.
 
     python bench/allocator_speed.py [--size 512] [--steps 4] [--rounds 2]
 """
@@ -22,8 +22,8 @@ def child(kept: bool, size: int, steps: int) -> dict:
     """Steps of the painting that `step_profile` sets up, timed after two."""
     import torch
 
-    from artifier.allocator import keep_freed_memory
-    from artifier.config import load_config
+    from core.allocator import keep_freed_memory
+    from core.config import load_config
     from transfer.engine import optimise
     from transfer.targets import compute_targets
 

@@ -29,8 +29,8 @@ WORKER = """
 import json, sys, time
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
-from artifier.config import load_config
-from artifier.session import backbone_from_config
+from core.config import load_config
+from core.session import backbone_from_config
 from retrieval.catalog_view import IndexView
 from retrieval.search import photo_features, search
 cfg = load_config(overrides=['retrieval.mode="faiss"'] + sys.argv[4:])
@@ -47,8 +47,8 @@ for photo in json.loads(sys.argv[3]):
 
 
 def queries(index: Path, photos: int, crops: int, folder: Path) -> list[Path]:
-    from artifier.config import load_config
-    from artifier.session import backbone_from_config
+    from core.config import load_config
+    from core.session import backbone_from_config
     from retrieval.catalog_view import IndexView
 
     cfg = load_config()
@@ -64,7 +64,7 @@ def exact_answers(index: Path, photos: list[Path], cache: Path) -> dict[str, lis
     known = json.loads(cache.read_text()) if cache.is_file() else {}
     missing = [p for p in photos if p.name not in known]
     if missing:
-        from artifier.config import load_config
+        from core.config import load_config
         from retrieval.search import retrieve
 
         for photo in missing:

@@ -87,9 +87,9 @@ def main() -> None:
 
     import faiss
 
-    from artifier.config import load_config
-    from artifier.patch_vectors import patch_vectors
-    from artifier.session import backbone_from_config
+    from core.config import load_config
+    from core.patch_vectors import patch_vectors
+    from core.session import backbone_from_config
     from retrieval.catalog_view import IndexView, by_shape
     from retrieval.rerank import rerank
     from retrieval.search import approximate_scores, photo_features

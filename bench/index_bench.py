@@ -36,9 +36,9 @@ def bare_forward(art: Path) -> dict:
 
     import torch
 
-    from artifier.config import load_config
-    from artifier.images import fit_long_side, load_image, to_tensor
-    from artifier.session import backbone_from_config
+    from core.config import load_config
+    from core.images import fit_long_side, load_image, to_tensor
+    from core.session import backbone_from_config
     from index_build.scan import scan
 
     cfg = load_config()
@@ -62,8 +62,8 @@ def bare_forward(art: Path) -> dict:
 
 
 def real_build(art: Path) -> dict:
-    from artifier.config import load_config
-    from artifier.session import backbone_from_config
+    from core.config import load_config
+    from core.session import backbone_from_config
     from index_build.build import build_index
 
     cfg = load_config()
@@ -80,7 +80,7 @@ def real_build(art: Path) -> dict:
 def faiss_stage(index_dir: Path, in_place: bool) -> dict:
     """Train and fill a fresh index over the features of an existing catalog: in place
     (the synthetic store, which the recall bench then queries) or in a scratch copy."""
-    from artifier.config import load_config
+    from core.config import load_config
     from index_build import catalog as cat
     from index_build.build import BuildReport, update_faiss
     from index_build.manifest import read_manifest, write_manifest

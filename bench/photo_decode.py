@@ -29,9 +29,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
 
-    from artifier.config import load_config
-    from artifier.images import load_image
-    from artifier.session import backbone_from_config
+    from core.config import load_config
+    from core.images import load_image
+    from core.session import backbone_from_config
     from index_build.extract import index_input
     from retrieval.catalog_view import IndexView
 

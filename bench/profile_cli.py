@@ -26,7 +26,7 @@ def main() -> None:
     profile = cProfile.Profile()
     profile.enable()
     try:
-        from artifier.cli import main as cli
+        from commands.cli import main as cli
         cli()
     except SystemExit as done:
         if done.code:

@@ -22,9 +22,9 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from artifier.backbone import load_backbone
-from artifier.config import load_config
-from artifier.images import load_image, save_png, to_pil
+from core.backbone import load_backbone
+from core.config import load_config
+from core.images import load_image, save_png, to_pil
 from judge.metrics import judge_all
 from judge.network import load_judge
 from transfer.collage import matched_collage

@@ -38,8 +38,8 @@ def main() -> None:
 
     import ray
 
-    from artifier.config import load_config
-    from artifier.session import backbone_from_config
+    from core.config import load_config
+    from core.session import backbone_from_config
     from index_build.build import build_index
     from index_build.ray_engine import build_on_ray
     from index_build.subset import make_subset

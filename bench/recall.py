@@ -62,7 +62,7 @@ def _peak_rss_of_cli(photo: Path, index: Path) -> float:
     """The child's own high-water mark (VmHWM). Its ru_maxrss would not do: Linux carries
     the parent's resident size across fork and exec into it, so a large bench process
     made the CLI look as large as itself."""
-    code = ("import sys; from artifier.cli import main; sys.argv = ['artifier', "
+    code = ("import sys; from commands.cli import main; sys.argv = ['artifier', "
             f"'retrieve', {str(photo)!r}, '--index', {str(index)!r}]; "
             "exec('try:\\n main()\\nexcept SystemExit: pass'); "
             "print('PEAK', [l.split()[1] for l in open('/proc/self/status') "
@@ -86,8 +86,8 @@ def main() -> None:
                              "index, as bench/synthetic.py leaves it before training).")
     args = parser.parse_args()
 
-    from artifier.config import load_config
-    from artifier.session import backbone_from_config
+    from core.config import load_config
+    from core.session import backbone_from_config
     from retrieval.search import photo_features, search
 
     cfg = load_config(overrides=['retrieval.mode="faiss"'])

@@ -58,8 +58,8 @@ def main() -> None:
     parser.add_argument("--photos", type=int, default=33, help="The first N shared photos.")
     args = parser.parse_args()
 
-    from artifier.config import load_config
-    from artifier.session import backbone_from_config
+    from core.config import load_config
+    from core.session import backbone_from_config
     from retrieval.catalog_view import IndexView
     from retrieval.search import photo_features
 

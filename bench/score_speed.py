@@ -1,4 +1,4 @@
-"""The exact MaxSim score's speed: this tree's `artifier/patches.py` against a git revision's,
+"""The exact MaxSim score's speed: this tree's `core/patches.py` against a git revision's,
 side by side in one run, on the same maps already in memory (reads are not timed).
 
     python bench/score_speed.py [--index indexes/art] [--before 908c308] [--device cpu]
@@ -22,9 +22,9 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from artifier.config import load_config  # noqa: E402  (the repo root is on the path first)
-from artifier.patches import best_matches  # noqa: E402
-from artifier.session import backbone_from_config  # noqa: E402
+from core.config import load_config  # noqa: E402  (the repo root is on the path first)
+from core.patches import best_matches  # noqa: E402
+from core.session import backbone_from_config  # noqa: E402
 from retrieval.catalog_view import IndexView  # noqa: E402
 from retrieval.search import photo_features  # noqa: E402
 
@@ -66,7 +66,7 @@ def main() -> None:
                                                   device)]
     every = [maps.half() for _, maps in view.batches(rows, batch, device)]
     view.close()
-    before = module_at(args.before, "artifier/patches.py").best_matches
+    before = module_at(args.before, "core/patches.py").best_matches
     print(f"exact MaxSim of {PHOTO.name} ({tuple(photo.shape)}), device {device}, "
           f"before = {args.before}, median of {args.repeats}")
     print("| maps | before ms | now ms | speed-up | largest score difference |")

@@ -34,8 +34,8 @@ VARIANTS: dict[str, tuple[dict, bool]] = {
 
 
 def setup(size: int, device: torch.device, cfg: dict):
-    from artifier.backbone import load_backbone
-    from artifier.images import load_image
+    from core.backbone import load_backbone
+    from core.images import load_image
     from transfer.collage import matched_collage
     from transfer.engine import working_pair
     from transfer.precision import resolve_precision
@@ -98,7 +98,7 @@ def main() -> None:
                         help="operators in the profile (0: no profile)")
     args = parser.parse_args()
 
-    from artifier.config import load_config
+    from core.config import load_config
     from transfer.precision import tf32_allowed
 
     device = torch.device(args.device)

@@ -28,7 +28,7 @@ def main() -> None:
 
     from fastapi.testclient import TestClient
 
-    from artifier.config import load_config
+    from core.config import load_config
     from studio.app import create_app
     from studio.state import open_studio
 

@@ -38,9 +38,9 @@ def run_artifier(size: int, schedule: str, steps: int | None, device: str,
                  channels_last: bool | None = None, cuda_graph: bool = True) -> dict:
     import torch
 
-    from artifier.backbone import load_backbone, with_memory_format
-    from artifier.config import load_config
-    from artifier.images import load_image
+    from core.backbone import load_backbone, with_memory_format
+    from core.config import load_config
+    from core.images import load_image
     from transfer.engine import paint, resolve_schedule
 
     cfg = load_config()["transfer"] | {"size": size, "schedule": schedule,
@@ -107,7 +107,7 @@ def size_table(args: argparse.Namespace) -> None:
     from them, and peak memory (the finest scale's step sets it)."""
     import torch
 
-    from artifier.config import load_config
+    from core.config import load_config
     from transfer.engine import resolve_schedule
 
     cfg = load_config()["transfer"]

@@ -1,7 +1,7 @@
 """VGG19's 3x3 convolutions through oneDNN and through NNPACK's Winograd, side by side.
 
 Per layer at a 512 px painting's padded size (368 x 544), forward only, oneDNN in the
-layout it is quickest in (channels last) against NNPACK (NCHW, artifier/winograd.py);
+layout it is quickest in (channels last) against NNPACK (NCHW, core/winograd.py);
 then the whole network as a painting step and a query run it: forward and backward to
 relu4_1 at each scale of a 512 px painting of the cat, and the forward to relu5_3 at
 224 px. Every row alternates the two routes in one process, the fastest of 3 counts.
@@ -16,9 +16,9 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
-from artifier import winograd
-from artifier.backbone import load_backbone, with_memory_format
-from artifier.layers import stride_of
+from core import winograd
+from core.backbone import load_backbone, with_memory_format
+from core.layers import stride_of
 
 ROUNDS = 3
 # (input height, width, deepest layer, with the backward pass): the padded cat at the

@@ -14,7 +14,7 @@ import unicodedata
 from collections import Counter
 from pathlib import Path
 
-from artifier.errors import CollectionError
+from core.errors import CollectionError
 from index_build.scan import Artwork, scan as scan_folder, words
 
 CLASS_LIST = "{}_class.txt"

@@ -21,10 +21,10 @@ from typing import Any, Callable
 
 import torch
 
-from artifier.backbone import Backbone
-from artifier.layers import stride_of
-from artifier.errors import CollectionError, IndexMismatchError
-from artifier.progress import progress_bar
+from core.backbone import Backbone
+from core.layers import stride_of
+from core.errors import CollectionError, IndexMismatchError
+from core.progress import progress_bar
 from index_build import catalog as cat
 from index_build.engine import Engine, Features, Fill, fill_here, local_engine
 from index_build.faiss_index import (drop_generations, gpu_available, read_index, remove_artworks,

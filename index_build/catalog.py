@@ -6,7 +6,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from artifier.errors import IndexDamagedError
+from core.errors import IndexDamagedError
 from index_build.scan import Artwork
 
 CATALOG_FILE = "catalog.sqlite"

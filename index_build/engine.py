@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterable
 import faiss
 import torch
 
-from artifier.backbone import Backbone
+from core.backbone import Backbone
 from index_build.extract import ArtworkImages, extract
 from index_build.faiss_index import add_artworks
 from index_build.store import FeatureStore

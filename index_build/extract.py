@@ -10,9 +10,9 @@ import torch
 from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 
-from artifier.backbone import Backbone
-from artifier.errors import ImageError
-from artifier.images import fit_long_side, to_tensor
+from core.backbone import Backbone
+from core.errors import ImageError
+from core.images import fit_long_side, to_tensor
 from index_build.sources import open_located
 
 BLOCK = 16  # relu5_x stride

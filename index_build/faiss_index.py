@@ -15,9 +15,9 @@ import faiss
 import numpy as np
 import torch
 
-from artifier.errors import CollectionError, IndexDamagedError
-from artifier.files import replace_durably
-from artifier.patch_vectors import PATCH, patch_ids, patch_vectors
+from core.errors import CollectionError, IndexDamagedError
+from core.files import replace_durably
+from core.patch_vectors import PATCH, patch_ids, patch_vectors
 from index_build.ondisk import SUFFIX, ivfdata_of, read_ondisk
 from index_build.store import FeatureStore
 

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from artifier.errors import IndexLockedError
+from core.errors import IndexLockedError
 
 LOCK_FILE = ".lock"
 

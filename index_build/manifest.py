@@ -5,8 +5,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from artifier.errors import IndexDamagedError, IndexMismatchError, IndexMissingError
-from artifier.files import replace_durably
+from core.errors import IndexDamagedError, IndexMismatchError, IndexMissingError
+from core.files import replace_durably
 
 MANIFEST_FILE = "manifest.json"
 FORMAT = 1

@@ -16,7 +16,7 @@ from typing import Any, Iterator
 
 import faiss
 
-from artifier.files import file_record
+from core.files import file_record
 
 SUFFIX = ".ivfdata"
 

@@ -16,9 +16,9 @@ from typing import Any, Iterable
 
 from PIL import Image
 
-from artifier.errors import CollectionError, ImageError
-from artifier.files import file_sha256
-from artifier.images import decode_image
+from core.errors import CollectionError, ImageError
+from core.files import file_sha256
+from core.images import decode_image
 from index_build.scan import Artwork, words
 
 SUFFIX = ".parquet"

@@ -21,9 +21,9 @@ from typing import Any, Callable, Iterator
 import numpy as np
 import torch
 
-from artifier.backbone import Backbone
-from artifier.errors import EngineError
-from artifier.session import backbone_from_config
+from core.backbone import Backbone
+from core.errors import EngineError
+from core.session import backbone_from_config
 from index_build.build import BuildReport, build_index
 from index_build.engine import Engine, Features
 from index_build.extract import ArtworkImages, maps_of

@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from artifier.errors import IndexDamagedError
+from core.errors import IndexDamagedError
 from index_build import catalog as cat
 from index_build.manifest import FORMAT, MANIFEST_FILE, read_manifest
 from index_build.ondisk import index_file_records

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from artifier.errors import IndexMissingError
+from core.errors import IndexMissingError
 from index_build import catalog as cat
 from index_build.build import BuildReport
 from index_build.manifest import require_index

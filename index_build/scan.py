@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from artifier.errors import CollectionError
-from artifier.images import IMAGE_SUFFIXES
+from core.errors import CollectionError
+from core.images import IMAGE_SUFFIXES
 
 METADATA_FILE = "metadata.csv"
 _YEAR = re.compile(r"-(\d{4})$")

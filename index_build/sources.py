@@ -16,9 +16,9 @@ from typing import Iterable
 
 from PIL import Image
 
-from artifier.errors import CollectionError
-from artifier.files import file_sha256
-from artifier.images import IMAGE_SUFFIXES, load_image
+from core.errors import CollectionError
+from core.files import file_sha256
+from core.images import IMAGE_SUFFIXES, load_image
 from index_build import artgan, parquet_source
 from index_build.scan import Artwork, scan as scan_folder
 

@@ -13,8 +13,8 @@ from typing import Any
 import h5py
 import numpy as np
 
-from artifier.errors import IndexDamagedError
-from artifier.files import replace_durably
+from core.errors import IndexDamagedError
+from core.files import replace_durably
 
 FEATURES_DIR = "features"
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from artifier.errors import IndexDamagedError, IndexMissingError
-from artifier.files import file_sha256
+from core.errors import IndexDamagedError, IndexMissingError
+from core.files import file_sha256
 from index_build import catalog as cat
 from index_build.faiss_index import read_index
 from index_build.manifest import MANIFEST_FILE, check_index_dir, read_manifest

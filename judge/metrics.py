@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from artifier.images import to_tensor
+from core.images import to_tensor
 from judge.network import Judge
 
 CONTENT_BLOCKS = (4, 10)

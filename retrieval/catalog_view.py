@@ -8,8 +8,8 @@ from typing import Any, Iterable, Iterator
 import faiss
 import torch
 
-from artifier.backbone import Backbone
-from artifier.errors import CollectionError, IndexDamagedError
+from core.backbone import Backbone
+from core.errors import CollectionError, IndexDamagedError
 from index_build.build import binding
 from index_build.catalog import open_catalog
 from index_build.faiss_index import read_index

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import torch
 
-from artifier.errors import ConfigError
-from artifier.patches import best_matches, patch_norms
+from core.errors import ConfigError
+from core.patches import best_matches, patch_norms
 from retrieval.catalog_view import IndexView
 
 MODES = ("auto", "faiss", "exact")

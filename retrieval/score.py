@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from artifier.patches import best_cosines, best_matches, box_sums, patch_norms
+from core.patches import best_cosines, best_matches, box_sums, patch_norms
 
 
 def maxsim_scores(photo: torch.Tensor, artworks: torch.Tensor) -> torch.Tensor:

@@ -9,12 +9,13 @@ from typing import Any
 import faiss
 import numpy as np
 import torch
+from PIL import Image
 
-from artifier.backbone import Backbone
-from artifier.errors import ConfigError
-from artifier.images import load_image
-from artifier.patch_vectors import artwork_of, patch_vectors
-from artifier.session import backbone_from_config
+from core.backbone import Backbone
+from core.errors import ConfigError
+from core.images import load_image
+from core.patch_vectors import artwork_of, patch_vectors
+from core.session import backbone_from_config
 from index_build.extract import index_input
 from index_build.sources import located_exists
 from retrieval.catalog_view import IndexView
@@ -60,11 +61,13 @@ class Retrieval:
                 "timings_s": self.timings, "gone": self.gone}
 
 
-def photo_features(photo: Path, backbone: Backbone, view: IndexView, device: torch.device,
-                   max_pixels: int) -> torch.Tensor:
-    """The photo's map at the size and layer the index was built with: (C, h, w)."""
+def photo_features(photo: Path | Image.Image, backbone: Backbone, view: IndexView,
+                   device: torch.device, max_pixels: int) -> torch.Tensor:
+    """The photo's map at the size and layer the index was built with: (C, h, w). A photo
+    already decoded (the Python API, the studio) is used as it is."""
     size, layer = view.manifest["image_size"], view.manifest["layer"]
-    batch = index_input(load_image(photo, max_pixels, size), size, photo).unsqueeze(0)
+    image = photo if isinstance(photo, Image.Image) else load_image(photo, max_pixels, size)
+    batch = index_input(image, size, "the photo" if image is photo else photo).unsqueeze(0)
     with torch.inference_mode():
         return backbone(batch.to(device), [layer])[layer][0]
 

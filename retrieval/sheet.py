@@ -5,7 +5,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from artifier.images import load_image, save_png
+from core.images import load_image, save_png
 from index_build.sources import open_located
 from retrieval.search import Match
 

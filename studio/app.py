@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from artifier.errors import ArtifierError, UploadError
+from core.errors import ArtifierError, UploadError
 from studio import routes_find, routes_gallery, routes_paint
 from studio.state import Studio
 

@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
-from artifier.errors import ArtifierError
+from core.errors import ArtifierError
 
 log = logging.getLogger("artifier.studio")
 FINISHED = {"done", "failed", "cancelled"}

@@ -11,8 +11,8 @@ from typing import Any
 import torch
 from PIL import Image
 
-from artifier.layers import stride_of
-from artifier.images import fit_long_side, save_png, to_pil
+from core.layers import stride_of
+from core.images import fit_long_side, save_png, to_pil
 from studio.gallery import add_result, result_dir
 from studio.jobs import Job
 from studio.state import Studio

@@ -9,8 +9,8 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
-from artifier.config import with_overrides
-from artifier.images import load_image
+from core.config import with_overrides
+from core.images import load_image
 from index_build.sources import open_located
 from studio.jobs import FINISHED, Job
 from studio.paint_job import paint_job

@@ -6,7 +6,7 @@ import socket
 from pathlib import Path
 from typing import Any
 
-from artifier.errors import ConfigError
+from core.errors import ConfigError
 
 
 def check_address(host: str, port: int) -> None:

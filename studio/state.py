@@ -8,9 +8,9 @@ from typing import Any, Callable, Optional, TypeVar
 
 import torch
 
-from artifier.backbone import Backbone
-from artifier.errors import IndexMissingError
-from artifier.session import backbone_from_config
+from core.backbone import Backbone
+from core.errors import IndexMissingError
+from core.session import backbone_from_config
 from studio.index_thread import IndexThread
 from studio.jobs import JobQueue
 from studio.matcher import Matcher

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from artifier.errors import ImageError, UploadError
-from artifier.images import decode_image
+from core.errors import ImageError, UploadError
+from core.images import decode_image
 
 # What names of stored uploads and results look like; anything else is never a file here.
 ID_PATTERN = re.compile(r"[0-9a-f]{32}")

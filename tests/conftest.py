@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from artifier.backbone import Backbone, load_backbone
+from core.backbone import Backbone, load_backbone
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
@@ -60,7 +60,7 @@ def copy_collection(rows: list[dict], root: Path) -> Path:
 @pytest.fixture(scope="session")
 def small_index(tmp_path_factory, backbone) -> Path:
     """An index of 40 shared artworks (Ukiyo-e, Pointillism, Cubism, Fauvism, Baroque), built once."""
-    from artifier.config import load_config
+    from core.config import load_config
     from index_build.build import build_index
 
     rows = metadata_rows()

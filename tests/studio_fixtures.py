@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from artifier.config import load_config
+from core.config import load_config
 
 # Few iterations, so a painting takes seconds; the minimum size the shared pairs allow.
 TINY = ["transfer.schedules.fast.iterations=[4, 3, 2]", "transfer.schedule=\"fast\"",

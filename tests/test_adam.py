@@ -29,9 +29,9 @@ def test_painting_does_not_import_torch_dynamo(tmp_path):
     """torch.optim's step imports torch._dynamo, seconds of every CLI run: painting must not."""
     code = (
         "import sys, torch\n"
-        "from artifier.backbone import load_backbone\n"
-        "from artifier.config import load_config\n"
-        "from artifier.images import load_image\n"
+        "from core.backbone import load_backbone\n"
+        "from core.config import load_config\n"
+        "from core.images import load_image\n"
         "from transfer.engine import paint\n"
         "cfg = load_config(overrides=['transfer.size=96', 'transfer.schedules.fast.iterations=[2, 1, 1]'])\n"
         "photo = load_image('../shared/data/photos/chelsea-cat.jpg')\n"

@@ -1,4 +1,4 @@
-"""Freed buffers are kept for reuse (artifier/allocator.py), and a CPU painting asks for it.
+"""Freed buffers are kept for reuse (core/allocator.py), and a CPU painting asks for it.
 
 Each case runs in a fresh interpreter: malloc's thresholds are the process's, for good.
 Page faults are counted, not time, so the machine's noise cannot flip the result."""
@@ -28,7 +28,7 @@ def _run(body: str) -> list[int]:
 def test_a_freed_buffer_is_reused_instead_of_faulted_in_again():
     """Without it every 64 MB buffer is a fresh mapping: 4 x 16,384 page faults."""
     plain, done, kept = _run("""
-        from artifier.allocator import keep_freed_memory
+        from core.allocator import keep_freed_memory
         print(faults())
         print(int(keep_freed_memory()))
         print(min(faults() for _ in range(4)))  # the first grows the heap
@@ -43,9 +43,9 @@ def test_a_cpu_painting_keeps_freed_buffers(photo_path, painting_path):
     if sys.platform != "linux":
         pytest.skip("glibc's malloc only")
     (after_painting,) = _run(f"""
-        from artifier.backbone import load_backbone
-        from artifier.config import load_config
-        from artifier.images import load_image
+        from core.backbone import load_backbone
+        from core.config import load_config
+        from core.images import load_image
         from transfer.engine import paint
         cfg = load_config(overrides=["transfer.size=96",
                                      "transfer.schedules.fast.iterations=[1, 1, 1]"])

@@ -5,12 +5,12 @@ import torch
 import torch.nn.functional as F
 import torchvision
 
-from artifier import winograd
-from artifier.backbone import (caffe_preprocess, imagenet_preprocess, load_backbone,
+from core import winograd
+from core.backbone import (caffe_preprocess, imagenet_preprocess, load_backbone,
                                with_memory_format)
-from artifier.errors import WeightsError
-from artifier.layers import layer_names, stride_of
-from artifier.images import fit_long_side, load_image, to_tensor
+from core.errors import WeightsError
+from core.layers import layer_names, stride_of
+from core.images import fit_long_side, load_image, to_tensor
 from tests.conftest import PHOTOS
 
 

@@ -1,7 +1,7 @@
 import torch
 
-from artifier.config import load_config
-from artifier.images import fit_long_side, load_image, to_tensor
+from core.config import load_config
+from core.images import fit_long_side, load_image, to_tensor
 from tests.conftest import ART, PHOTOS
 from transfer.engine import paint
 

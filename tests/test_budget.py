@@ -5,15 +5,15 @@ the full size reach the peak that a whole painting does (each step allocates ali
 import subprocess
 import sys
 
-from artifier.config import load_config
-from artifier.images import load_image
+from core.config import load_config
+from core.images import load_image
 from transfer.budget import needed_bytes
 
 PAINT = """
 import resource, sys, torch
-from artifier.backbone import load_backbone
-from artifier.config import load_config
-from artifier.images import load_image
+from core.backbone import load_backbone
+from core.config import load_config
+from core.images import load_image
 from transfer.engine import paint
 cfg = load_config(overrides=["transfer.size=512",
                              "transfer.schedules.fast.iterations=[1, 1, 2]"])["transfer"]

@@ -3,7 +3,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from artifier.config import load_config
+from core.config import load_config
 from tests.cli import artifier, assert_one_line_error
 
 
@@ -59,6 +59,6 @@ def test_progress_is_plain_lines_when_not_a_terminal(tmp_path, photo_path, paint
 
 
 def test_help_does_not_import_torch():
-    code = "import sys, artifier.cli; print('torch' in sys.modules, 'faiss' in sys.modules)"
+    code = "import sys, commands.cli; print('torch' in sys.modules, 'faiss' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.split() == ["False", "False"], out.stderr

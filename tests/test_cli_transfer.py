@@ -78,7 +78,7 @@ def test_mask_from_the_command_line(tmp_path, photo_path, painting_path):
 
 def test_strength_zero_returns_the_photo_and_flags_are_recorded(tmp_path, photo_path,
                                                                 painting_path):
-    from artifier.images import fit_long_side, load_image
+    from core.images import fit_long_side, load_image
 
     out = tmp_path / "kept.png"
     result = artifier("transfer", photo_path, "--style", painting_path, "-o", out,

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from artifier.images import load_image
+from core.images import load_image
 from transfer.collage import blend_window, matched_collage, oriented, paste_blocks
 from transfer.engine import working_pair
 from transfer.matching import carry_down, gather, match_positions, orient

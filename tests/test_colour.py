@@ -1,7 +1,7 @@
 import torch
 
-from artifier.config import load_config
-from artifier.images import fit_long_side, load_image, to_pil, to_tensor
+from core.config import load_config
+from core.images import fit_long_side, load_image, to_pil, to_tensor
 from judge.metrics import colour_distance
 from transfer.colour import KEEP_SPREAD, match_palette, rgb_to_ycc, ycc_to_rgb
 from transfer.engine import paint

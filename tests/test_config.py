@@ -2,8 +2,8 @@ import re
 
 import pytest
 
-from artifier.config import load_config
-from artifier.errors import ConfigError
+from core.config import load_config
+from core.errors import ConfigError
 
 
 def test_defaults_and_overrides():

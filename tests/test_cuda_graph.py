@@ -3,9 +3,9 @@ elsewhere it is skipped."""
 import pytest
 import torch
 
-from artifier.backbone import load_backbone
-from artifier.config import load_config
-from artifier.images import load_image
+from core.backbone import load_backbone
+from core.config import load_config
+from core.images import load_image
 from transfer.collage import matched_collage
 from transfer.engine import optimise, working_pair
 from transfer.targets import compute_targets

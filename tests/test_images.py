@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from artifier.errors import ImageError, OutputError
-from artifier.images import fit_long_side, load_image, save_png, to_pil, to_tensor
+from core.errors import ImageError, OutputError
+from core.images import fit_long_side, load_image, save_png, to_pil, to_tensor
 
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:

@@ -6,10 +6,10 @@ import faiss
 import numpy as np
 import pytest
 
-from artifier.config import load_config
-from artifier.errors import (CollectionError, IndexDamagedError, IndexMismatchError,
+from core.config import load_config
+from core.errors import (CollectionError, IndexDamagedError, IndexMismatchError,
                              IndexMissingError)
-from artifier.patch_vectors import artwork_of, patch_vectors
+from core.patch_vectors import artwork_of, patch_vectors
 from index_build import catalog as cat
 from index_build.build import build_index
 from index_build.faiss_index import resolve_factory

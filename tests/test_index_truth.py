@@ -8,9 +8,9 @@ from pathlib import Path
 import faiss
 import pytest
 
-from artifier.config import load_config
-from artifier.errors import IndexDamagedError
-from artifier.patch_vectors import artwork_of, patch_vectors
+from core.config import load_config
+from core.errors import IndexDamagedError
+from core.patch_vectors import artwork_of, patch_vectors
 from index_build.build import build_index
 from index_build.lock import index_lock
 from index_build.manifest import read_manifest

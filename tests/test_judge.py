@@ -3,7 +3,7 @@ import pytest
 import torch
 from PIL import Image, ImageFilter
 
-from artifier.images import fit_long_side, load_image, to_tensor
+from core.images import fit_long_side, load_image, to_tensor
 from judge.metrics import colour_distance, content_distance, grid_score, style_distance
 from judge.network import load_judge
 

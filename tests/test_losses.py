@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from artifier.config import load_config
-from artifier.images import load_image
+from core.config import load_config
+from core.images import load_image
 from transfer import losses
 from transfer.collage import matched_collage
 from transfer.engine import loss_terms, optimise, working_pair

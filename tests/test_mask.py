@@ -2,9 +2,9 @@ import pytest
 import torch
 from PIL import Image
 
-from artifier.config import load_config
-from artifier.errors import ConfigError
-from artifier.images import load_image
+from core.config import load_config
+from core.errors import ConfigError
+from core.images import load_image
 from transfer.engine import paint, working_pair
 from transfer.targets import compute_targets
 

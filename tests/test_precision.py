@@ -2,9 +2,9 @@
 import pytest
 import torch
 
-from artifier.config import load_config
-from artifier.errors import ConfigError
-from artifier.images import load_image
+from core.config import load_config
+from core.errors import ConfigError
+from core.images import load_image
 from transfer.engine import loss_terms, working_pair
 from transfer.precision import resolve_precision
 from transfer.targets import compute_targets

@@ -5,7 +5,7 @@ import pytest
 import torch
 from PIL import Image
 
-from artifier.images import load_image
+from core.images import load_image
 from tests.cli import artifier
 from transfer.collage import collage_and_matches
 from transfer.engine import working_pair

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from artifier.config import load_config
+from core.config import load_config
 from index_build import catalog as cat
 from index_build.build import build_index
 from index_build.faiss_index import is_fast_scan, read_index

@@ -4,7 +4,7 @@ import shutil
 import subprocess
 import threading
 
-from artifier.config import load_config
+from core.config import load_config
 from index_build.faiss_index import index_name
 from index_build.manifest import read_manifest, write_manifest
 from retrieval.catalog_view import IndexView

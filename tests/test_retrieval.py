@@ -6,8 +6,8 @@ import pytest
 import torch
 from PIL import Image, ImageEnhance
 
-from artifier.config import load_config
-from artifier.patch_vectors import patch_ids
+from core.config import load_config
+from core.patch_vectors import patch_ids
 from retrieval.score import maxsim_scores
 from retrieval.search import approximate_scores, retrieve
 from tests.cli import artifier, assert_one_line_error
@@ -248,7 +248,7 @@ def test_resident_exact_mode_ranks_as_the_exact_scan(small_index, photo_path, ba
 def test_float16_products_keep_the_exact_ranking(small_index, photo_path, backbone):
     """On CUDA the held maps are scored in float16 (made on the CPU here, slowly), then
     the shortlist again in float32: the same answer as float32 throughout."""
-    from artifier.patches import best_matches
+    from core.patches import best_matches
     from retrieval.catalog_view import IndexView
     from retrieval.resident import load_resident, resident_best
     from retrieval.search import photo_features
@@ -278,7 +278,7 @@ def test_float16_products_keep_the_exact_ranking(small_index, photo_path, backbo
 
 
 def test_auto_mode_is_exact_on_a_gpu_only_when_the_maps_fit(monkeypatch):
-    from artifier.errors import ConfigError
+    from core.errors import ConfigError
     from retrieval.resident import resolve_mode
 
     assert resolve_mode("auto", torch.device("cpu"), 10**9, 24.0) == "faiss"
@@ -298,7 +298,7 @@ def test_exact_mode_needs_no_faiss_index(small_index, photo_path, backbone, tmp_
     exact mode when opened for it, and is refused where FAISS is needed."""
     import shutil
 
-    from artifier.errors import IndexMissingError
+    from core.errors import IndexMissingError
     from retrieval.catalog_view import IndexView
     from retrieval.search import photo_features, search
 

@@ -4,7 +4,7 @@ import faiss
 import numpy as np
 import pytest
 
-from artifier.patch_vectors import patch_vectors
+from core.patch_vectors import patch_vectors
 from index_build import catalog as cat
 from index_build.faiss_index import add_artworks, is_fast_scan, train_index
 from index_build.ray_faiss import merge_shards

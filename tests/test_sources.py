@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from artifier.config import load_config
-from artifier.errors import CollectionError, ImageError
+from core.config import load_config
+from core.errors import CollectionError, ImageError
 from index_build import catalog as cat
 from index_build.artgan import canonical
 from index_build.build import build_index

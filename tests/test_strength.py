@@ -3,8 +3,8 @@ import math
 import pytest
 import torch
 
-from artifier.config import load_config
-from artifier.images import fit_long_side, load_image, to_pil, to_tensor
+from core.config import load_config
+from core.images import fit_long_side, load_image, to_pil, to_tensor
 from judge.metrics import content_distance, style_distance
 from judge.network import load_judge
 from transfer.engine import paint

@@ -3,10 +3,10 @@ import pytest
 import torch
 from PIL import Image
 
-from artifier import winograd
-from artifier.config import load_config
-from artifier.errors import ConfigError
-from artifier.images import load_image
+from core import winograd
+from core.config import load_config
+from core.errors import ConfigError
+from core.images import load_image
 from transfer.collage import matched_collage
 from transfer.engine import (
     check_settings,

@@ -3,8 +3,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from artifier import winograd
-from artifier.images import fit_long_side, load_image, to_tensor
+from core import winograd
+from core.images import fit_long_side, load_image, to_tensor
 from tests.conftest import PHOTOS
 
 pytestmark = pytest.mark.skipif(not winograd.available(), reason="NNPACK does not run here")
@@ -68,7 +68,7 @@ def test_a_painting_after_a_query_in_one_process_still_back_propagates():
     """The studio and `artifier transfer` without --style retrieve first, under
     inference mode, then paint with the same network: the kernels NNPACK's backward
     pass keeps must not be inference tensors made by the query."""
-    from artifier.backbone import load_backbone
+    from core.backbone import load_backbone
 
     fresh = load_backbone("vgg19-caffe")
     with torch.inference_mode():

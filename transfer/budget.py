@@ -7,13 +7,13 @@ from typing import Any
 import torch
 from PIL import Image
 
-from artifier.errors import ConfigError
+from core.errors import ConfigError
 from transfer.tiled import HALO
 
 # Peak memory grows with the pixels of the full-size maps (the image, Adam's moments, the
 # targets) and with those of one step's activations, which tiles bound (transfer/tiled.py).
 # Measured on the CPU with the cat photo (3:2), `bench/transfer_speed.py --sizes`, on
-# 2026-12-06, with freed buffers kept for reuse (artifier/allocator.py): 2.2 and 5.2 GB
+# 2026-12-06, with freed buffers kept for reuse (core/allocator.py): 2.2 and 5.2 GB
 # peak RSS at 512 and 1024 px in whole steps; 10.9 GB at 2048 in tiles of 1024. The same
 # 512 px painting peaked anywhere from 2.0 to 2.3 GB from one process to the next (same
 # code, same photo), so the estimate errs high: 7 KB a pixel over 1.3 GB for the process,

@@ -8,11 +8,11 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from artifier.allocator import keep_freed_memory
-from artifier.backbone import Backbone
-from artifier.layers import stride_of
-from artifier.errors import ConfigError
-from artifier.images import fit_long_side, to_tensor
+from core.allocator import keep_freed_memory
+from core.backbone import Backbone
+from core.layers import stride_of
+from core.errors import ConfigError
+from core.images import fit_long_side, to_tensor
 from transfer import losses
 from transfer.adam import adam
 from transfer.collage import matched_collage
@@ -39,7 +39,7 @@ def resolve_schedule(cfg: dict[str, Any], device: torch.device) -> tuple[str, li
         name = "long" if device.type == "cuda" else "fast"
     if name not in cfg["schedules"]:
         raise ConfigError(f"unknown schedule {name!r}; known: {', '.join(cfg['schedules'])}")
-    # The config's checks hold each schedule to lists of one length (artifier/config_checks.py).
+    # The config's checks hold each schedule to lists of one length (core/config_checks.py).
     scales, iterations = cfg["schedules"][name]["scales"], cfg["schedules"][name]["iterations"]
     return name, list(scales), list(iterations)
 
@@ -216,7 +216,7 @@ def paint(photo: Image.Image, painting: Image.Image, backbone: Backbone, cfg: di
     With a mask, only its white part is painted: style statistics are taken there, the
     rest keeps the photo, and the border is feathered. `collage` makes the start (the
     quality benchmark swaps in the original's hard-pasted one). On the CPU, freed
-    buffers are kept for the next step's (artifier/allocator.py).
+    buffers are kept for the next step's (core/allocator.py).
     """
     if torch.device(device).type == "cpu":
         keep_freed_memory()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from artifier.patches import best_matches
+from core.patches import best_matches
 
 
 def orient(image: torch.Tensor, which: int) -> torch.Tensor:

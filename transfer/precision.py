@@ -11,7 +11,7 @@ from typing import Iterator
 
 import torch
 
-from artifier.errors import ConfigError
+from core.errors import ConfigError
 
 PRECISIONS = ("auto", "float32", "bfloat16")
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 
-from artifier.backbone import Backbone
+from core.backbone import Backbone
 from transfer import losses
 from transfer.targets import features
 

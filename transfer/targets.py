@@ -8,9 +8,9 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from artifier.backbone import Backbone
-from artifier.layers import stride_of
-from artifier.errors import ConfigError
+from core.backbone import Backbone
+from core.layers import stride_of
+from core.errors import ConfigError
 from transfer import losses
 from transfer.collage import oriented
 from transfer.matching import carry_down, gather, match_positions

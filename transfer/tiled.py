@@ -14,8 +14,8 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from artifier.backbone import Backbone
-from artifier.layers import stride_of
+from core.backbone import Backbone
+from core.layers import stride_of
 from transfer import losses
 from transfer.precision import network_precision
 from transfer.targets import Targets

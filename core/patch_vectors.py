@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from artifier.patches import PATCH
+from core.patches import PATCH
 
 POSITION_BITS = 16  # a FAISS id is artwork_id << 16 | patch position
 

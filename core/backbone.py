@@ -13,10 +13,10 @@ from typing import Callable, Iterable
 import torch
 from torch import nn
 
-from artifier import winograd
-from artifier.errors import WeightsError
-from artifier.files import file_sha256
-from artifier.layers import BLOCK_DEPTHS, layer_names
+from core import winograd
+from core.errors import WeightsError
+from core.files import file_sha256
+from core.layers import BLOCK_DEPTHS, layer_names
 
 BLOCK_WIDTHS = (64, 128, 256, 512, 512)
 CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
@@ -216,7 +216,7 @@ def _winograd_device(device: torch.device) -> bool:
 def with_memory_format(backbone: Backbone, channels_last: bool = True) -> Backbone:
     """Channels-last weights and activations, or plain NCHW. cuDNN's tensor-core
     convolutions want channels last; so did oneDNN on this 2-core CPU (a query's 224 px
-    pass 10% sooner), but NNPACK (artifier/winograd.py), the default on a CPU that has
+    pass 10% sooner), but NNPACK (core/winograd.py), the default on a CPU that has
     it, reads NCHW only: a 512 px painting step's network passes took 1.38 s in NCHW
     against 1.47 s channels last, and 2.86 s through oneDNN channels last."""
     backbone.memory_format = torch.channels_last if channels_last else torch.contiguous_format

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from artifier.errors import ConfigError
+from core.errors import ConfigError
 
 
 def pick_device(name: str = "auto") -> torch.device:

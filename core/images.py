@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 
-from artifier.errors import ImageError, OutputError
+from core.errors import ImageError, OutputError
 
 DEFAULT_MAX_PIXELS = 100_000_000
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
@@ -26,7 +26,8 @@ def _sixteen_bit_to_l(img: Image.Image) -> Image.Image:
     return Image.fromarray(np.clip(arr / peak * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
 
 
-def _to_rgb(img: Image.Image) -> Image.Image:
+def to_rgb(img: Image.Image) -> Image.Image:
+    """Any PIL mode as RGB: alpha over white, 16-bit scaled, palettes expanded."""
     if img.mode == "RGB":
         return img
     if img.mode == "P" and "transparency" in img.info:
@@ -80,7 +81,7 @@ def _decode(source: Path | io.BytesIO, name: str, max_pixels: int,
                 img.draft(img.mode, (math.ceil(width * scale), math.ceil(height * scale)))
             img.load()
             img = ImageOps.exif_transpose(img)
-            return _to_rgb(img)
+            return to_rgb(img)
     except ImageError:
         raise
     except UnidentifiedImageError:

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from artifier.errors import ArtifierError, ConfigError
+from core.errors import ArtifierError, ConfigError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Turn a photo into a painting with a painting it finds by itself.")
@@ -41,10 +41,10 @@ def _number_or_auto(text: Optional[str]) -> float | str | None:
 
 def _config(config: Optional[Path], sets: Optional[list[str]], **direct: Any) -> dict[str, Any]:
     """The config with --set overrides, then the command's own options on top."""
-    from artifier.config import load_config
+    from core.config import load_config, toml_value
 
     overrides = list(sets or [])
-    overrides += [f"{key}={json.dumps(value)}" for key, value in direct.items() if value is not None]
+    overrides += [f"{key}={toml_value(value)}" for key, value in direct.items() if value is not None]
     return load_config(config, overrides)
 
 
@@ -77,7 +77,7 @@ def transfer(
     config: ConfigPath = None, sets: Sets = None,
 ) -> None:
     """Paint PHOTO with the pieces of a painting."""
-    from transfer.run import run_transfer
+    from commands.paint_door import paint_command
 
     cfg = _config(config, sets, **{
         "transfer.size": size, "transfer.schedule": schedule, "transfer.seed": seed,
@@ -85,8 +85,8 @@ def transfer(
         "transfer.strength": _number_or_auto(strength),
         "backbone.device": device, "backbone.name": backbone,
         "backbone.weights": str(weights) if weights else None})
-    path = run_transfer(photo, style, output, triptych, cfg, index, pick, mask, provenance)
-    typer.echo(str(path))
+    typer.echo(str(paint_command(photo, style, output, triptych, cfg, index, pick, mask,
+                                 provenance)))
 
 
 @app.command()
@@ -102,18 +102,18 @@ def retrieve(
     device: Device = None, config: ConfigPath = None, sets: Sets = None,
 ) -> None:
     """Find the artworks whose patches best rebuild PHOTO."""
+    from artifier.session import Artifier
+    from core.files import refuse_overwrite
+    from core.images import check_output
     from retrieval.output import print_table
-    from retrieval.search import retrieve as run_retrieve
     from retrieval.sheet import contact_sheet
-
-    from artifier.files import refuse_overwrite
-    from artifier.images import check_output
 
     cfg = _config(config, sets, **{"backbone.device": device})
     if sheet:
         refuse_overwrite({"sheet": sheet}, {"photo": photo})
         check_output(sheet)
-    result = run_retrieve(photo, index, top, exact, cfg)
+    with Artifier(index, config=cfg) as art:
+        result = art.search(photo, top, exact)
     if sheet:
         contact_sheet(photo, result.matches, sheet, cfg["images"]["max_pixels"])
     if as_json:
@@ -176,27 +176,13 @@ def index_build(
 ) -> None:
     """Build or update the index of an art collection; re-run to resume, add new images,
     drop deleted ones and repair damage."""
-    from artifier.errors import CollectionError
-    from artifier.session import backbone_from_config
-    from index_build.build import build_index
+    from artifier.indexing import build_index
+    from core.errors import CollectionError
     from index_build.report import print_build_report
 
-    if engine not in ("local", "ray"):
-        raise ConfigError(f"--engine must be local or ray, got {engine!r}")
-    if address and engine != "ray":
-        raise ConfigError("--address names a Ray cluster: use it with --engine ray")
     cfg = _config(config, sets, **{"backbone.device": device, "backbone.name": backbone,
                                    "backbone.weights": str(weights) if weights else None})
-    if engine == "ray":
-        from index_build.ray_engine import build_on_ray, require_ray
-
-        require_ray()
-        # The actors run the network; here it only names what the index is bound to.
-        net, _ = backbone_from_config(cfg | {"backbone": cfg["backbone"] | {"device": "cpu"}})
-        report = build_on_ray(art_dir, index, cfg, net, address)
-    else:
-        net, dev = backbone_from_config(cfg)
-        report = build_index(art_dir, index, cfg, net, dev)
+    report = build_index(art_dir, index, engine, cfg, address)
     print_build_report(report, index)
     if report.counts["done"] == 0:
         raise CollectionError(f"nothing could be indexed: all {report.counts['failed']} "
@@ -214,7 +200,7 @@ def index_status(index_dir: Annotated[Path, typer.Argument(help="Index directory
 @index_app.command("verify")
 def index_verify(index_dir: Annotated[Path, typer.Argument(help="Index directory.")]) -> None:
     """Check every file of the index (sizes, checksums, counts); exit 1 naming each problem."""
-    from index_build.verify import verify_index
+    from artifier.indexing import verify_index
 
     problems = verify_index(index_dir)
     for problem in problems:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from artifier.errors import ConfigError
-from artifier.layers import arch_of, layer_names
+from core.errors import ConfigError
+from core.layers import arch_of, layer_names
 
 # Bounds of numeric settings a user may set out of range; each must hold for the code to
 # work at all (a 0 would divide, loop forever or ask FAISS for nothing). None: no upper bound.

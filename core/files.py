@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from artifier.errors import OutputError
+from core.errors import OutputError
 
 
 def file_sha256(path: Path) -> str:

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import copy
+import json
+import math
 import tomllib
 from pathlib import Path
 from typing import Any
 
-from artifier.config_checks import check_config
-from artifier.errors import ConfigError
+from core.config_checks import check_config
+from core.errors import ConfigError
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "configs" / "default.toml"
 _cache: dict[Path, dict[str, Any]] = {}
@@ -31,6 +33,14 @@ def _parse_value(text: str) -> Any:
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
         return text
+
+
+def toml_value(value: Any) -> str:
+    """A Python value as the TOML text an override takes: JSON would spell NaN and
+    Infinity, which TOML reads as words, hiding the non-finite number behind a type error."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    return json.dumps(value)
 
 
 def apply_override(cfg: dict[str, Any], override: str) -> None:

@@ -1,0 +1,1 @@
+"""The command line: the roof of the house. It parses, calls the API, prints or serves."""
