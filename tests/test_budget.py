@@ -29,4 +29,7 @@ def test_the_estimate_covers_a_512_px_paintings_peak(photo_path, painting_path):
     peak = int(out.stdout.split()[-1])
     estimate = needed_bytes(load_image(photo_path), load_config()["transfer"] | {"size": 512})
     assert peak <= estimate
-    assert estimate < 1.5 * peak  # an estimate far too high would refuse sizes that fit
+    # An estimate far too high would refuse sizes that fit. The same painting's peak varies
+    # by 1.6x from one process to the next on an AVX-512 CPU (transfer/budget.py), so
+    # the bound is 2x the peak measured here.
+    assert estimate < 2 * peak

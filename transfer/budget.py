@@ -16,13 +16,14 @@ from transfer.tiled import HALO
 # 2026-12-06, with freed buffers kept for reuse (core/allocator.py): 2.2 and 5.2 GB
 # peak RSS at 512 and 1024 px in whole steps; 10.9 GB at 2048 in tiles of 1024. The same
 # 512 px painting peaked anywhere from 2.0 to 2.3 GB from one process to the next (same
-# code, same photo), so the estimate errs high: 7 KB a pixel over 1.3 GB for the process,
-# torch and the weights; at 2048 px it takes tiles of 1024 x 1024 where the cat's are
-# 688 x 1024. That gives 2.5 / 6.2 / 12.6 GB.
-# tests/test_budget.py holds a 512 px painting's peak under the estimate.
+# code, same photo). On an AMD EPYC with AVX-512 (2026-12-06, tests/test_budget.py's two
+# steps) the same painting peaked anywhere from 1.65 to 2.67 GB in 12 processes. So the
+# estimate errs high: 7 KB a pixel over 1.65 GB for the process, torch and the weights;
+# at 2048 px it takes tiles of 1024 x 1024 where the cat's are 688 x 1024. That gives
+# 2.9 / 6.5 / 13.0 GB. tests/test_budget.py holds a 512 px painting's peak under it.
 STEP_BYTES_PER_PIXEL = 7_000
 MAPS_BYTES_PER_PIXEL = 1_000
-BASE_BYTES = 1_300_000_000
+BASE_BYTES = 1_650_000_000
 
 
 def available_bytes(device: torch.device) -> int:
