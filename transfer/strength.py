@@ -36,6 +36,12 @@ def log_energy_ratio(backbone: Backbone, photo: torch.Tensor, painting: torch.Te
     with torch.no_grad():
         photo_feats = features(backbone, photo, layers, cfg["border_pad"])
         painting_feats = features(backbone, painting, layers, cfg["border_pad"])
+    return feature_log_ratio(photo_feats, painting_feats, layers)
+
+
+def feature_log_ratio(photo_feats: dict[str, torch.Tensor],
+                      painting_feats: dict[str, torch.Tensor], layers: set[str]) -> float:
+    """`log_energy_ratio` of features already taken (the instant painting has them)."""
     ratios = [math.log(losses.gram(painting_feats[layer]).norm().clamp_min(1e-12)
                        / losses.gram(photo_feats[layer]).norm().clamp_min(1e-12))
               for layer in layers]
