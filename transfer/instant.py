@@ -28,8 +28,7 @@ SHALLOW = "relu3_1"  # the layer NNST's descriptor adds
 
 
 def _layers(cfg: dict[str, Any]) -> set[str]:
-    """The layers the painting's encoder pass needs: the decoded one and the
-    descriptor's."""
+    """The layers the swap needs: the decoded one and the descriptor's."""
     return {DECODED} | ({SHALLOW} if cfg["instant"]["nnst"] else set())
 
 
@@ -43,18 +42,60 @@ def _keys(photo: dict[str, torch.Tensor], painting: dict[str, torch.Tensor],
     return descriptors(*maps)
 
 
-def _strength(cfg: dict[str, Any], photo: dict[str, torch.Tensor],
-              painting: dict[str, torch.Tensor]) -> float:
-    if cfg["strength"] != "auto":
-        return float(cfg["strength"])
-    return auto_strength(feature_log_ratio(photo, painting, set(cfg["style_layers"])))
+def blend_share(cfg: dict[str, Any], photo: dict[str, torch.Tensor],
+                painting: dict[str, torch.Tensor]) -> float:
+    """The swapped features' share of the blend: the strength (the pair's own when
+    "auto") to the power `instant.strength_power`, so 0 and 1 stay the ends."""
+    strength = cfg["strength"]
+    if strength == "auto":
+        strength = auto_strength(feature_log_ratio(photo, painting, set(cfg["style_layers"])))
+    return float(strength) ** cfg["instant"]["strength_power"]
 
 
 def check_instant(photo: Image.Image, painting: Image.Image, cfg: dict[str, Any]) -> None:
-    """Refuse a size the swap cannot work at, before any time is spent."""
+    """Refuse settings the swap cannot work with, before any time is spent."""
+    if not cfg["instant"]["strength_power"] > 0:
+        raise ConfigError("transfer.instant.strength_power must be above 0")
     floor = smallest_long_side(photo, painting)
     if cfg["size"] < floor:
         raise ConfigError(f"size {cfg['size']} is too small for these images; use at least {floor}")
+
+
+def encode(backbone: Backbone, photo: torch.Tensor, painting: torch.Tensor,
+           cfg: dict[str, Any]) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    """The photo's and the painting's features at the layers the swap needs, and for an
+    automatic strength at the style layers it weighs, from one pass each."""
+    layers = _layers(cfg) | (set(cfg["style_layers"]) if cfg["strength"] == "auto" else set())
+    with torch.no_grad():
+        return (features(backbone, photo, layers, cfg["border_pad"]),
+                features(backbone, painting, layers, cfg["border_pad"]))
+
+
+def swapped(photo: dict[str, torch.Tensor], painting: dict[str, torch.Tensor],
+            cfg: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
+    """The features to decode, (1, 512, h, w): the photo's relu4_1 blended by the
+    strength towards its swap; and the swap's correspondence."""
+    photo_keys, painting_keys = _keys(photo, painting, cfg["instant"])
+    swap_feats, positions = swap(photo[DECODED][0], [painting[DECODED][0]], photo_keys,
+                                 [painting_keys])
+    return blend(photo[DECODED], swap_feats[None], blend_share(cfg, photo, painting)), positions
+
+
+def finish(image: torch.Tensor, photo: torch.Tensor, painting: torch.Tensor,
+           cfg: dict[str, Any], mask: Image.Image | None = None) -> torch.Tensor:
+    """The engine's last steps on a decoded image: chroma denoise, the painting's palette
+    or the photo's colours, and a feathered mask."""
+    full_mask = mask_tensor(mask, photo) if mask is not None else None
+    if cfg["chroma_denoise"]:
+        image = denoise_chroma(image)
+    if cfg["preserve_colour"]:
+        image = keep_photo_colour(image, photo)
+    elif cfg["match_palette"]:
+        image = match_palette(image, painting, inside_positions(full_mask, photo.shape[2:]))
+    if full_mask is not None:
+        soft = feather(full_mask, max(2, cfg["size"] // 128))
+        image = soft * image + (1 - soft) * photo
+    return image
 
 
 def instant_paint(photo: Image.Image, painting: Image.Image, backbone: Backbone,
@@ -68,29 +109,7 @@ def instant_paint(photo: Image.Image, painting: Image.Image, backbone: Backbone,
     mask only its white part is painted, the border feathered.
     """
     check_instant(photo, painting, cfg)
-    icfg = cfg["instant"]
     photo_t, painting_t = working_pair(photo, painting, cfg["size"], device)
-    layers = _layers(cfg)
-    # An automatic strength weighs the photo's and the painting's style layers: taken
-    # in the same passes.
-    weighed = set(cfg["style_layers"]) if cfg["strength"] == "auto" else set()
-    with torch.no_grad():
-        photo_feats = features(backbone, photo_t, layers | weighed, cfg["border_pad"])
-        painting_feats = features(backbone, painting_t, layers | weighed, cfg["border_pad"])
-    strength = _strength(cfg, photo_feats, painting_feats)
-    photo_keys, painting_keys = _keys(photo_feats, painting_feats, icfg)
-    swapped, positions = swap(photo_feats[DECODED][0], [painting_feats[DECODED][0]],
-                              photo_keys, [painting_keys])
-    image = decode(cached_decoder(str(device)),
-                   blend(photo_feats[DECODED][0], swapped, strength)[None])
-    full_mask = mask_tensor(mask, photo_t) if mask is not None else None
-    if cfg["chroma_denoise"]:
-        image = denoise_chroma(image)
-    if cfg["preserve_colour"]:
-        image = keep_photo_colour(image, photo_t)
-    elif cfg["match_palette"]:
-        image = match_palette(image, painting_t, inside_positions(full_mask, photo_t.shape[2:]))
-    if full_mask is not None:
-        soft = feather(full_mask, max(2, cfg["size"] // 128))
-        image = soft * image + (1 - soft) * photo_t
-    return image, positions
+    feats, positions = swapped(*encode(backbone, photo_t, painting_t, cfg), cfg)
+    image = decode(cached_decoder(str(device)), feats)
+    return finish(image, photo_t, painting_t, cfg, mask), positions
