@@ -19,7 +19,7 @@ from transfer.colour import keep_photo_colour, match_palette
 from transfer.decoder import cached_decoder, decode
 from transfer.denoise import denoise_chroma
 from transfer.engine import feather, mask_tensor, smallest_long_side, working_pair
-from transfer.strength import auto_strength, feature_log_ratio
+from transfer.strength import auto_strength, log_gram_energy
 from transfer.swap import blend, centred, descriptors, swap
 from transfer.targets import features, inside_positions
 
@@ -42,13 +42,11 @@ def _keys(photo: dict[str, torch.Tensor], painting: dict[str, torch.Tensor],
     return descriptors(*maps)
 
 
-def blend_share(cfg: dict[str, Any], photo: dict[str, torch.Tensor],
-                painting: dict[str, torch.Tensor]) -> float:
-    """The swapped features' share of the blend: the strength (the pair's own when
-    "auto") to the power `instant.strength_power`, so 0 and 1 stay the ends."""
-    strength = cfg["strength"]
-    if strength == "auto":
-        strength = auto_strength(feature_log_ratio(photo, painting, set(cfg["style_layers"])))
+def blend_share(cfg: dict[str, Any], log_ratio: float | None) -> float:
+    """The swapped features' share of the blend: the strength (the pair's own from its
+    `log_ratio` when "auto") to the power `instant.strength_power`, so 0 and 1 stay the
+    ends."""
+    strength = auto_strength(log_ratio) if cfg["strength"] == "auto" else cfg["strength"]
     return float(strength) ** cfg["instant"]["strength_power"]
 
 
@@ -62,23 +60,31 @@ def check_instant(photo: Image.Image, painting: Image.Image, cfg: dict[str, Any]
 
 
 def encode(backbone: Backbone, photo: torch.Tensor, painting: torch.Tensor,
-           cfg: dict[str, Any]) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
-    """The photo's and the painting's features at the layers the swap needs, and for an
-    automatic strength at the style layers it weighs, from one pass each."""
-    layers = _layers(cfg) | (set(cfg["style_layers"]) if cfg["strength"] == "auto" else set())
+           cfg: dict[str, Any]) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor], float]:
+    """The photo's and the painting's features at the layers the swap needs, and the
+    blend share. An automatic strength weighs the style layers' Gram energies, taken
+    in the same passes and dropped at once: at 2048 px the shallow maps are gigabytes."""
+    layers = _layers(cfg)
+    weighed = set(cfg["style_layers"]) if cfg["strength"] == "auto" else set()
+    kept, energies = [], []
     with torch.no_grad():
-        return (features(backbone, photo, layers, cfg["border_pad"]),
-                features(backbone, painting, layers, cfg["border_pad"]))
+        for image in (photo, painting):
+            feats = features(backbone, image, layers | weighed, cfg["border_pad"])
+            energies.append(log_gram_energy(feats, weighed) if weighed else 0.0)
+            kept.append({layer: feats[layer] for layer in layers})
+            del feats
+    share = blend_share(cfg, energies[1] - energies[0] if weighed else None)
+    return kept[0], kept[1], share
 
 
-def swapped(photo: dict[str, torch.Tensor], painting: dict[str, torch.Tensor],
+def swapped(photo: dict[str, torch.Tensor], painting: dict[str, torch.Tensor], share: float,
             cfg: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
-    """The features to decode, (1, 512, h, w): the photo's relu4_1 blended by the
-    strength towards its swap; and the swap's correspondence."""
+    """The features to decode, (1, 512, h, w): the photo's relu4_1 blended by `share`
+    towards its swap; and the swap's correspondence."""
     photo_keys, painting_keys = _keys(photo, painting, cfg["instant"])
     swap_feats, positions = swap(photo[DECODED][0], [painting[DECODED][0]], photo_keys,
                                  [painting_keys])
-    return blend(photo[DECODED], swap_feats[None], blend_share(cfg, photo, painting)), positions
+    return blend(photo[DECODED], swap_feats[None], share), positions
 
 
 def finish(image: torch.Tensor, photo: torch.Tensor, painting: torch.Tensor,
