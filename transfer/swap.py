@@ -17,6 +17,17 @@ import torch.nn.functional as F
 
 from transfer.matching import gather, match_positions
 
+# Bytes of scores a band of photo rows may hold (about three (rows x W) x (H_o x W_o)
+# float32 tables at once): a 2048 px photo's swap then peaks near 0.5 GB above its maps
+# instead of 2.5 GB in bands of 16 rows, and a 512 px one is a single band.
+BAND_BYTES = 512 * 2**20
+
+
+def band_rows(photo: torch.Tensor, maps: list[torch.Tensor]) -> int:
+    """Photo rows scored at once so a band stays within BAND_BYTES."""
+    per_row = 3 * 4 * (photo.shape[-1] + 2) * max(m.shape[-2] * m.shape[-1] for m in maps)
+    return max(1, BAND_BYTES // per_row)
+
 
 def paste(maps: list[torch.Tensor], positions: torch.Tensor) -> torch.Tensor:
     """The painting maps (C, H_o, W_o per orientation) laid out as the (h, w, 3)
@@ -44,8 +55,9 @@ def swap(photo: torch.Tensor, maps: list[torch.Tensor], photo_keys: torch.Tensor
     features themselves. Returns the swapped features (C, h, w) and the correspondence,
     (h, w, 3) integers (map, row, col of the patch centre) as `match_positions` gives it.
     """
-    positions = match_positions(photo if photo_keys is None else photo_keys,
-                                maps if key_maps is None else key_maps)
+    photo_keys = photo if photo_keys is None else photo_keys
+    key_maps = maps if key_maps is None else key_maps
+    positions = match_positions(photo_keys, key_maps, band_rows(photo_keys, key_maps))
     return paste(maps, positions), positions
 
 
