@@ -3,6 +3,7 @@
     python bench/quality.py [--size 512] [--pairs 12] [--rows a,b,c] [--out bench/results/quality]
     python bench/quality.py --device cuda --schedule long --paint-only DIR   # on a GPU machine
     python bench/quality.py --schedule long --judge-from DIR                 # then here
+    python bench/quality.py --rows instant,instant-full,instant-scratch       # one pass each
 
 The judge is EfficientNet-Lite0 (ImageNet), a network the optimisation never sees
 (`judge/`). Every row paints the same fixed photo/painting pairs; the script prints a
@@ -29,6 +30,7 @@ from judge.metrics import judge_all
 from judge.network import load_judge
 from transfer.collage import matched_collage
 from transfer.engine import paint
+from transfer.instant import instant_paint
 from transfer.matching import flat_index, match_positions
 from transfer.triptych import triptych
 
@@ -91,6 +93,24 @@ ROWS: dict[str, tuple[str, list[str], Callable]] = {
     "c-no-relu1-hist": ("c without the relu1_1 histogram (a fifth of a GPU step)",
                         ['transfer.hist_layers=["relu4_1"]'], matched_collage),
 }
+# name: (what it is, config overrides): painted in one pass by transfer/instant.py.
+SCRATCH = ["transfer.instant.nnst=false", "transfer.instant.centre=false"]
+INSTANT_ROWS: dict[str, tuple[str, list[str]]] = {
+    "instant": ("instant painting: NNST descriptor, centred, auto strength", []),
+    "instant-linear": ("instant, blend share the strength itself",
+                       ["transfer.instant.strength_power=1.0"]),
+    "instant-fixed": ("instant at strength 0.5 for every pair (blend share 0.76)",
+                      ["transfer.strength=0.5"]),
+    "instant-full": ("instant at strength 1, the full swap", ["transfer.strength=1.0"]),
+    "instant-relu4": ("instant-full, relu4_1 alone", ["transfer.strength=1.0",
+                                                      "transfer.instant.nnst=false"]),
+    "instant-scratch": ("instant-full, relu4_1 alone, not centred (the first sketch)",
+                        ["transfer.strength=1.0", *SCRATCH]),
+}
+
+
+def describe(name: str) -> str:
+    return (ROWS.get(name) or INSTANT_ROWS[name])[0]
 
 
 def paint_row(name: str, pairs: list[tuple[str, str]], size: int, schedule: str,
@@ -98,7 +118,7 @@ def paint_row(name: str, pairs: list[tuple[str, str]], size: int, schedule: str,
               ) -> Iterator[tuple[str, Image.Image, float]]:
     """Each pair's result under row `name` (and the `extra` overrides), with the seconds
     it took."""
-    _, overrides, collage = ROWS[name]
+    overrides, collage = ROWS[name][1:] if name in ROWS else (INSTANT_ROWS[name][1], None)
     cfg = load_config(overrides=[f"transfer.size={size}", f'transfer.schedule="{schedule}"',
                                  *overrides, *extra])
     for photo_name, art_name in pairs:
@@ -106,7 +126,8 @@ def paint_row(name: str, pairs: list[tuple[str, str]], size: int, schedule: str,
         painting = load_image(SHARED / "art" / art_name)
         start = time.perf_counter()
         result = to_pil(paint(photo, painting, backbone, cfg["transfer"], device,
-                              collage=collage))
+                              collage=collage) if collage else
+                        instant_paint(photo, painting, backbone, cfg["transfer"], device)[0])
         yield photo_name, result, time.perf_counter() - start
 
 
@@ -166,9 +187,9 @@ def main() -> None:
                         help="judge the results saved in DIR by --paint-only instead of painting")
     args = parser.parse_args()
     names = args.rows.split(",")
-    unknown = [n for n in names if n not in ROWS]
+    unknown = [n for n in names if n not in ROWS and n not in INSTANT_ROWS]
     if unknown:
-        raise SystemExit(f"unknown rows {unknown}; known: {', '.join(ROWS)}")
+        raise SystemExit(f"unknown rows {unknown}; known: {', '.join([*ROWS, *INSTANT_ROWS])}")
     pairs = PAIRS[:args.pairs]
     if args.paint_only:
         paint_only(names, pairs, args)
@@ -177,7 +198,7 @@ def main() -> None:
     backbone = None if args.judge_from else load_backbone("vgg19-caffe", device=args.device)
     results = {}
     for name in names:
-        print(f"row {name}: {ROWS[name][0]}", flush=True)
+        print(f"row {name}: {describe(name)}", flush=True)
         painted = (saved_results(args.judge_from, name, pairs) if args.judge_from else
                    paint_row(name, pairs, args.size, args.schedule, torch.device(args.device),
                              backbone, args.set))
@@ -200,7 +221,7 @@ def print_table(results: dict[str, list[dict[str, Any]]], args: argparse.Namespa
                      else "")
             cells.append(f"{value:.3f}{ratio}")
         seconds = median(r["seconds"] for r in rows)
-        print(f"| {name} | {' | '.join(cells)} | {seconds:.0f} | {ROWS[name][0]} |", flush=True)
+        print(f"| {name} | {' | '.join(cells)} | {seconds:.0f} | {describe(name)} |", flush=True)
     print(flush=True)
 
 

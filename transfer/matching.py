@@ -21,19 +21,19 @@ def orient(image: torch.Tensor, which: int) -> torch.Tensor:
     return torch.rot90(image, which % 4, dims=(-2, -1))
 
 
-def match_positions(photo_feats: torch.Tensor, painting_maps: list[torch.Tensor]
-                    ) -> torch.Tensor:
+def match_positions(photo_feats: torch.Tensor, painting_maps: list[torch.Tensor],
+                    rows_per_chunk: int = 16) -> torch.Tensor:
     """For every position of the photo map (C, H, W), the painting patch that fits best
     among the maps of `painting_maps` (one per orientation, each (C, H_o, W_o)).
 
     The photo map is zero-padded so border positions get a patch too; painting patches
     are whole ones only, so the answer is a patch centre. Returns (h, w, 3) integers
-    (orientation, row, col).
+    (orientation, row, col). Photo rows are scored `rows_per_chunk` at a time.
     """
     padded = F.pad(photo_feats, (1, 1, 1, 1))
     best_cos, best = None, None
     for which, feats in enumerate(painting_maps):
-        cos, index = best_matches(padded, feats.unsqueeze(0))
+        cos, index = best_matches(padded, feats.unsqueeze(0), rows_per_chunk=rows_per_chunk)
         inner_w = feats.shape[2] - 2
         found = torch.stack((torch.full_like(index[0], which), index[0] // inner_w + 1,
                              index[0] % inner_w + 1), dim=-1)

