@@ -41,9 +41,9 @@ def run_one(size: int, repeats: int) -> dict:
     """Best seconds per stage of the instant painting at `size`, and the peak memory."""
     import torch
 
-    from artifier.backbone import load_backbone
-    from artifier.config import load_config
-    from artifier.images import load_image
+    from core.backbone import load_backbone
+    from core.config import load_config
+    from core.images import load_image
     from transfer.decoder import cached_decoder, decode
     from transfer.engine import working_pair
     from transfer.instant import encode, finish, swapped

@@ -3,9 +3,9 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from artifier.config import load_config
-from artifier.errors import WeightsError
-from artifier.images import fit_long_side, load_image, to_tensor
+from core.config import load_config
+from core.errors import WeightsError
+from core.images import fit_long_side, load_image, to_tensor
 from transfer import decoder as decoder_module
 from transfer.decoder import cached_decoder, decode, load_decoder
 from transfer.instant import instant_paint

@@ -17,8 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from artifier import winograd
-from artifier.errors import WeightsError
+from core import winograd
+from core.errors import WeightsError
 
 # (in, out) channels of each 3x3 conv, and after which convs the map doubles (nearest).
 CONVS = ((512, 256), (256, 256), (256, 256), (256, 256), (256, 128), (128, 128), (128, 64),
@@ -83,7 +83,7 @@ def cached_decoder(device: str) -> nn.Sequential:
 
 def _conv(conv: nn.Conv2d, x: torch.Tensor) -> torch.Tensor:
     """`conv` of an already padded `x`, through NNPACK's Winograd where it is quicker
-    (artifier/winograd.py): 0.72 s against 1.45 s for a 512 px decode through oneDNN."""
+    (core/winograd.py): 0.72 s against 1.45 s for a 512 px decode through oneDNN."""
     if (x.device.type == "cpu" and x.dtype == torch.float32
             and conv.in_channels >= winograd.MIN_CHANNELS
             and x.shape[-2] * x.shape[-1] >= winograd.MIN_POSITIONS and winograd.available()):

@@ -13,8 +13,8 @@ from typing import Any
 import torch
 from PIL import Image
 
-from artifier.backbone import Backbone
-from artifier.errors import ConfigError
+from core.backbone import Backbone
+from core.errors import ConfigError
 from transfer.colour import keep_photo_colour, match_palette
 from transfer.decoder import cached_decoder, decode
 from transfer.denoise import denoise_chroma

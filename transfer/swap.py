@@ -5,7 +5,7 @@ The classic form is two convolutions: the photo map with the normalised painting
 patches as filters (argmax over filters picks each patch), then a transposed
 convolution of the one-hot argmax with the raw patches (paste, and divide by how many
 patches cover a position). Both are done here without their dense cost: the match is
-`artifier/patches.py`'s banded cosine (one C-dim correlation plus a 3x3 box sum, a band
+`core/patches.py`'s banded cosine (one C-dim correlation plus a 3x3 box sum, a band
 of photo rows at a time, so a 2048 px photo stays within a few GB), and the one-hot
 transposed convolution, which only ever picks one patch per position, is nine shifted
 gathers.
