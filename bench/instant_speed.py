@@ -46,7 +46,8 @@ def run_one(size: int, repeats: int) -> dict:
     from core.images import load_image
     from transfer.decoder import cached_decoder, decode
     from transfer.engine import working_pair
-    from transfer.instant import encode, finish, swapped
+    from transfer.finish import finish
+    from transfer.instant import encode, swapped
 
     cfg = load_config(overrides=[f"transfer.size={size}"])["transfer"]
     device = torch.device("cpu")
@@ -55,9 +56,9 @@ def run_one(size: int, repeats: int) -> dict:
     best = {stage: float("inf") for stage in STAGES}
     for _ in range(repeats):
         times = [time.perf_counter()]
-        photo_feats, painting_feats, share = encode(backbone, photo, painting, cfg)
+        photo_feats, painting_feats, strength = encode(backbone, photo, painting, cfg)
         times.append(time.perf_counter())
-        feats, _ = swapped(photo_feats, painting_feats, share, cfg)
+        feats, _ = swapped(photo_feats, painting_feats, strength, cfg)
         del photo_feats, painting_feats
         times.append(time.perf_counter())
         image = decode(decoder, feats)

@@ -76,7 +76,7 @@ def test_strength_runs_from_the_decoded_photo_to_the_full_swap(backbone, pair):
 
 def test_the_correspondence_points_into_the_painting(backbone, pair):
     photo, painting = pair
-    image, positions = instant_paint(photo, painting, backbone, _cfg(), torch.device("cpu"))
+    image, positions, _ = instant_paint(photo, painting, backbone, _cfg(), torch.device("cpu"))
     painting_t = to_tensor(fit_long_side(painting, SIZE, 16))
     assert image.shape[2:] == to_tensor(fit_long_side(photo, SIZE, 16)).shape[2:]
     assert positions.shape[:2] == (image.shape[2] // 8, image.shape[3] // 8)
@@ -89,7 +89,7 @@ def test_outside_the_mask_the_photo_is_kept(backbone, pair):
     photo, painting = pair
     mask = Image.new("L", photo.size, 0)
     mask.paste(255, (photo.width // 2, 0, photo.width, photo.height))
-    image, _ = instant_paint(photo, painting, backbone, _cfg(), torch.device("cpu"), mask)
+    image, _, _ = instant_paint(photo, painting, backbone, _cfg(), torch.device("cpu"), mask)
     photo_t = to_tensor(fit_long_side(photo, SIZE, 16))
     left = image.shape[3] // 4
     assert torch.allclose(image[..., :left], photo_t[..., :left], atol=1e-6)

@@ -17,11 +17,10 @@ from transfer import losses
 from transfer.adam import adam
 from transfer.collage import matched_collage
 from transfer.cuda_graph import graphed
-from transfer.colour import keep_photo_colour, match_palette
-from transfer.denoise import denoise_chroma
+from transfer.finish import finish, mask_tensor
 from transfer.precision import network_precision, resolve_precision, tf32_allowed
 from transfer.strength import resolve_strength, start_image, with_strength
-from transfer.targets import Targets, compute_targets, features, inside_positions, masked
+from transfer.targets import Targets, compute_targets, features, masked
 from transfer.tiled import tiled_backward
 
 # (step, steps in all, the loss terms last read, the image now): step 0 is the start.
@@ -31,12 +30,16 @@ MIN_SHORT_SIDE = 48  # 3 positions at relu5_1: the smallest map a 3x3 patch fits
 # Steps between reading the losses back for progress: on CUDA each read waits for the
 # device, so reading every step would stall the queue of kernels.
 REPORT_EVERY = 10
+# The schedule that paints in one pass, without steps: the decoded patch swap.
+INSTANT = "instant"
 
 
 def resolve_schedule(cfg: dict[str, Any], device: torch.device) -> tuple[str, list[float], list[int]]:
     name = cfg["schedule"]
     if name == "auto":
         name = "long" if device.type == "cuda" else "fast"
+    if name == INSTANT:
+        return name, [1.0], [1]  # one pass: the decoded swap (transfer/instant.py)
     if name not in cfg["schedules"]:
         raise ConfigError(f"unknown schedule {name!r}; known: {', '.join(cfg['schedules'])}")
     # The config's checks hold each schedule to lists of one length (core/config_checks.py).
@@ -195,19 +198,6 @@ def check_mask(mask: Image.Image, photo: Image.Image) -> None:
                           "photo's shape")
 
 
-def mask_tensor(mask: Image.Image, like: torch.Tensor) -> torch.Tensor:
-    """A (1, 1, H, W) mask in [0, 1] at the size of `like`; white is painted."""
-    grey = to_tensor(mask.convert("RGB")).mean(1, keepdim=True).to(like.device)
-    return F.interpolate(grey, size=like.shape[2:], mode="bilinear", align_corners=False)
-
-
-def feather(mask: torch.Tensor, radius: int) -> torch.Tensor:
-    """Soften the mask edge so the painted region blends into the photo."""
-    for _ in range(2):
-        mask = F.avg_pool2d(F.pad(mask, (radius,) * 4, mode="replicate"), 2 * radius + 1, 1)
-    return mask
-
-
 def paint(photo: Image.Image, painting: Image.Image, backbone: Backbone, cfg: dict[str, Any],
           device: torch.device, progress: Progress | None = None,
           mask: Image.Image | None = None, collage: Callable = matched_collage) -> torch.Tensor:
@@ -264,14 +254,4 @@ def _paint(photo: Image.Image, painting: Image.Image, backbone: Backbone, cfg: d
     if image.shape[2:] != photo_full.shape[2:]:
         image = F.interpolate(image, size=photo_full.shape[2:], mode="bicubic",
                               align_corners=False).clamp(0, 1)
-    if cfg["chroma_denoise"]:
-        image = denoise_chroma(image)
-    if cfg["preserve_colour"]:
-        image = keep_photo_colour(image, photo_full)
-    elif cfg["match_palette"]:
-        image = match_palette(image, painting_full,
-                              inside_positions(full_mask, photo_full.shape[2:]))
-    if full_mask is not None:
-        soft = feather(full_mask, max(2, size // 128))
-        image = soft * image + (1 - soft) * photo_full
-    return image
+    return finish(image, photo_full, painting_full, cfg, mask)

@@ -3,8 +3,8 @@ minutes of Adam steps (NNST-D, Kolkin et al. 2022; style swap, Chen & Schmidt 20
 
 The photo's relu4_1 features have each 3x3 patch swapped for the painting's best
 (transfer/swap.py), are blended back towards the photo's own by the strength, and the
-AdaIN decoder (transfer/decoder.py) turns them into pixels; the engine's finish
-(chroma denoise, palette or the photo's colours, feathered mask) follows.
+AdaIN decoder (transfer/decoder.py) turns them into pixels; every painting's finish
+(transfer/finish.py: chroma denoise, palette or the photo's colours, mask) follows.
 """
 from __future__ import annotations
 
@@ -15,13 +15,12 @@ from PIL import Image
 
 from core.backbone import Backbone
 from core.errors import ConfigError
-from transfer.colour import keep_photo_colour, match_palette
 from transfer.decoder import cached_decoder, decode
-from transfer.denoise import denoise_chroma
-from transfer.engine import feather, mask_tensor, smallest_long_side, working_pair
+from transfer.engine import smallest_long_side, working_pair
+from transfer.finish import finish
 from transfer.strength import auto_strength, log_gram_energy
 from transfer.swap import blend, centred, descriptors, swap
-from transfer.targets import features, inside_positions
+from transfer.targets import features
 
 DECODED = "relu4_1"  # the layer the decoder inverts
 SHALLOW = "relu3_1"  # the layer NNST's descriptor adds
@@ -42,12 +41,9 @@ def _keys(photo: dict[str, torch.Tensor], painting: dict[str, torch.Tensor],
     return descriptors(*maps)
 
 
-def blend_share(cfg: dict[str, Any], log_ratio: float | None) -> float:
-    """The swapped features' share of the blend: the strength (the pair's own from its
-    `log_ratio` when "auto") to the power `instant.strength_power`, so 0 and 1 stay the
-    ends."""
-    strength = auto_strength(log_ratio) if cfg["strength"] == "auto" else cfg["strength"]
-    return float(strength) ** cfg["instant"]["strength_power"]
+def pair_strength(cfg: dict[str, Any], log_ratio: float | None) -> float:
+    """The strength as set, or the pair's own from its `log_ratio` when "auto"."""
+    return float(auto_strength(log_ratio) if cfg["strength"] == "auto" else cfg["strength"])
 
 
 def check_instant(photo: Image.Image, painting: Image.Image, cfg: dict[str, Any]) -> None:
@@ -62,7 +58,7 @@ def check_instant(photo: Image.Image, painting: Image.Image, cfg: dict[str, Any]
 def encode(backbone: Backbone, photo: torch.Tensor, painting: torch.Tensor,
            cfg: dict[str, Any]) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor], float]:
     """The photo's and the painting's features at the layers the swap needs, and the
-    blend share. An automatic strength weighs the style layers' Gram energies, taken
+    strength. An automatic strength weighs the style layers' Gram energies, taken
     in the same passes and dropped at once: at 2048 px the shallow maps are gigabytes."""
     layers = _layers(cfg)
     weighed = set(cfg["style_layers"]) if cfg["strength"] == "auto" else set()
@@ -73,42 +69,26 @@ def encode(backbone: Backbone, photo: torch.Tensor, painting: torch.Tensor,
             energies.append(log_gram_energy(feats, weighed) if weighed else 0.0)
             kept.append({layer: feats[layer] for layer in layers})
             del feats
-    share = blend_share(cfg, energies[1] - energies[0] if weighed else None)
-    return kept[0], kept[1], share
+    return kept[0], kept[1], pair_strength(cfg, energies[1] - energies[0] if weighed else None)
 
 
-def swapped(photo: dict[str, torch.Tensor], painting: dict[str, torch.Tensor], share: float,
-            cfg: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
-    """The features to decode, (1, 512, h, w): the photo's relu4_1 blended by `share`
-    towards its swap; and the swap's correspondence."""
+def swapped(photo: dict[str, torch.Tensor], painting: dict[str, torch.Tensor],
+            strength: float, cfg: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
+    """The features to decode, (1, 512, h, w): the photo's relu4_1 blended towards its
+    swap, by the strength to the power `instant.strength_power` (0 and 1 stay the
+    ends); and the swap's correspondence."""
     photo_keys, painting_keys = _keys(photo, painting, cfg["instant"])
     swap_feats, positions = swap(photo[DECODED][0], [painting[DECODED][0]], photo_keys,
                                  [painting_keys])
+    share = strength ** cfg["instant"]["strength_power"]
     return blend(photo[DECODED], swap_feats[None], share), positions
-
-
-def finish(image: torch.Tensor, photo: torch.Tensor, painting: torch.Tensor,
-           cfg: dict[str, Any], mask: Image.Image | None = None) -> torch.Tensor:
-    """The engine's last steps on a decoded image: chroma denoise, the painting's palette
-    or the photo's colours, and a feathered mask."""
-    full_mask = mask_tensor(mask, photo) if mask is not None else None
-    if cfg["chroma_denoise"]:
-        image = denoise_chroma(image)
-    if cfg["preserve_colour"]:
-        image = keep_photo_colour(image, photo)
-    elif cfg["match_palette"]:
-        image = match_palette(image, painting, inside_positions(full_mask, photo.shape[2:]))
-    if full_mask is not None:
-        soft = feather(full_mask, max(2, cfg["size"] // 128))
-        image = soft * image + (1 - soft) * photo
-    return image
 
 
 def instant_paint(photo: Image.Image, painting: Image.Image, backbone: Backbone,
                   cfg: dict[str, Any], device: torch.device,
-                  mask: Image.Image | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """The photo painted in one pass, (1, 3, H, W) in [0, 1], and the correspondence
-    the swap took, (h, w, 3) (orientation 0, row, col at relu4_1), as the collage gives
+                  mask: Image.Image | None = None) -> tuple[torch.Tensor, torch.Tensor, float]:
+    """The photo painted in one pass, (1, 3, H, W) in [0, 1], the strength used (the
+    pair's own when "auto"), and the correspondence the swap took, (h, w, 3) (orientation 0, row, col at relu4_1), as the collage gives
     it (transfer/provenance.py reads it with stride 8).
 
     `cfg` is the transfer section; its `instant` part picks the descriptor. With a
@@ -116,6 +96,7 @@ def instant_paint(photo: Image.Image, painting: Image.Image, backbone: Backbone,
     """
     check_instant(photo, painting, cfg)
     photo_t, painting_t = working_pair(photo, painting, cfg["size"], device)
-    feats, positions = swapped(*encode(backbone, photo_t, painting_t, cfg), cfg)
+    photo_feats, painting_feats, strength = encode(backbone, photo_t, painting_t, cfg)
+    feats, positions = swapped(photo_feats, painting_feats, strength, cfg)
     image = decode(cached_decoder(str(device)), feats)
-    return finish(image, photo_t, painting_t, cfg, mask), positions
+    return finish(image, photo_t, painting_t, cfg, mask), positions, strength

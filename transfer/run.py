@@ -12,7 +12,8 @@ from PIL import Image
 from core.backbone import Backbone
 from core.images import fit_long_side, to_pil
 from core.layers import stride_of
-from transfer.engine import BLOCK, Progress, paint, working_pair
+from transfer.engine import BLOCK, INSTANT, Progress, paint, working_pair
+from transfer.instant import DECODED, instant_paint
 from transfer.provenance import recording_collage, source_boxes
 from transfer.strength import resolve_strength
 
@@ -31,6 +32,8 @@ def paint_pair(photo: Image.Image, painting: Image.Image, backbone: Backbone,
                device: torch.device, tcfg: dict[str, Any], progress: Progress | None = None,
                mask: Optional[Image.Image] = None) -> Painted:
     """Paint a checked pair and keep where each piece came from."""
+    if tcfg["schedule"] == INSTANT:
+        return _instant_pair(photo, painting, backbone, device, tcfg, progress, mask)
     if tcfg["strength"] == "auto":
         tcfg = resolve_strength(tcfg, backbone, *working_pair(photo, painting, tcfg["size"],
                                                               device))
@@ -52,3 +55,16 @@ def result_settings(photo: str, style: str, mask: Optional[str], schedule: str,
     return {"artifier": {"photo": photo, "style": style, "mask": mask, "schedule": schedule,
                          "backbone": cfg["backbone"]["name"], "device": str(device),
                          "transfer": tcfg}}
+
+
+def _instant_pair(photo: Image.Image, painting: Image.Image, backbone: Backbone,
+                  device: torch.device, tcfg: dict[str, Any], progress: Progress | None,
+                  mask: Optional[Image.Image]) -> Painted:
+    """The decoded swap as the result: its correspondence is the provenance."""
+    image, positions, strength = instant_paint(photo, painting, backbone, tcfg, device, mask)
+    if progress:
+        progress(1, 1, {}, image)
+    working = fit_long_side(painting, tcfg["size"], BLOCK)
+    boxes = (source_boxes(positions, (working.height, working.width), stride_of(DECODED))
+             if strength > 0 else None)
+    return Painted(to_pil(image), tcfg | {"strength": strength}, boxes)
