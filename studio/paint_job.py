@@ -11,13 +11,12 @@ from typing import Any
 import torch
 from PIL import Image
 
-from core.layers import stride_of
 from core.images import fit_long_side, save_png, to_pil
 from studio.gallery import add_result, result_dir
 from studio.jobs import Job
 from studio.state import Studio
-from transfer.collage import matched_collage
-from transfer.engine import resolve_schedule, smallest_long_side, working_pair
+from transfer.engine import INSTANT, resolve_schedule
+from transfer.instant import instant_paint
 from transfer.provenance import provenance_map
 from transfer.run import paint_pair, result_settings
 
@@ -28,9 +27,6 @@ def png_bytes(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
-# Long side of the instant preview. On this CPU the first preview came 0.6-0.7 s after
-# "Paint" at 192 px, 1.0 s at 256 px, and 7.3 s when it waited for the 512 px start.
-PREVIEW_SIDE = 192
 # A step costs its pixels plus about this many more: the fixed part of a step. Fit on
 # this 2-core CPU, where a fast-schedule step took 0.16 s at 64 px, 0.27 s at 128 px and
 # 1.0 s at 256 px (pixels alone would make the time left 2.4 times too long early on).
@@ -45,16 +41,11 @@ def work_done(scales: list[float], iterations: list[int], size: int) -> list[flo
     return [done / total for done in accumulate(costs)]
 
 
-def quick_collage(photo: Image.Image, painting: Image.Image, studio: Studio,
-                  tcfg: dict[str, Any]) -> Image.Image:
-    """The matched collage at a small size: the first look at a painting, shown while the
-    full-size start (seconds on a CPU at 512 px) is made."""
-    side = max(smallest_long_side(photo, painting), min(tcfg["size"], PREVIEW_SIDE))
-    small_photo, small_painting = working_pair(photo, painting, side, studio.device)
-    layer = tcfg["collage_layer"]
-    canvas = matched_collage(small_photo, small_painting, studio.backbone, layer,
-                             stride_of(layer), tcfg["orientations"])
-    return to_pil(canvas)
+def first_look(photo: Image.Image, painting: Image.Image, studio: Studio,
+               tcfg: dict[str, Any]) -> Image.Image:
+    """The decoded swap at the full size: the first look at a painting, in seconds on a
+    CPU, which the optimisation's previews then refresh."""
+    return to_pil(instant_paint(photo, painting, studio.backbone, tcfg, studio.device)[0])
 
 
 def paint_job(studio: Studio, job: Job, photo: tuple[Image.Image, str],
@@ -76,7 +67,8 @@ def paint_job(studio: Studio, job: Job, photo: tuple[Image.Image, str],
         job.report(step, total, done[step - 1] if step else 0.0, preview)
 
     start = time.monotonic()
-    job.report(0, 0, 0.0, png_bytes(quick_collage(photo_img, painting_img, studio, tcfg)))
+    if schedule != INSTANT:
+        job.report(0, 0, 0.0, png_bytes(first_look(photo_img, painting_img, studio, tcfg)))
     painted = paint_pair(photo_img, painting_img, studio.backbone, studio.device, tcfg, progress)
     job.report(job.total, job.total, 1.0, png_bytes(painted.image))
     result_id = job.id

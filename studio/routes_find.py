@@ -19,6 +19,7 @@ from index_build.sources import located_exists, open_located
 from studio.matcher import MatchQueueFull
 from studio.state import Studio
 from studio.uploads import store_upload, upload_path
+from transfer.engine import INSTANT
 
 router = APIRouter()
 THUMB = 256
@@ -51,7 +52,7 @@ def info(request: Request) -> dict:
             "defaults": {"size": t["size"], "schedule": t["schedule"], "strength": t["strength"],
                          "preserve_colour": t["preserve_colour"],
                          "matches": studio.cfg["studio"]["matches"]},
-            "schedules": sorted(t["schedules"])}
+            "schedules": [INSTANT, *sorted(t["schedules"])]}
 
 
 @router.post("/uploads")

@@ -1,3 +1,5 @@
+import json
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -116,3 +118,19 @@ def test_missing_or_damaged_decoder_weights_are_one_line(tmp_path, monkeypatch, 
             instant_paint(*pair, backbone, _cfg(), torch.device("cpu"))
     finally:
         cached_decoder.cache_clear()
+
+
+def test_instant_from_the_command_line_writes_a_png_with_its_settings(tmp_path, photo_path,
+                                                                      painting_path):
+    from tests.cli import artifier
+
+    out, tinted = tmp_path / "instant.png", tmp_path / "map.png"
+    result = artifier("transfer", photo_path, "--style", painting_path, "-o", out,
+                      "--size", "96", "--schedule", "instant", "--provenance", tinted)
+    assert result.returncode == 0, result.stderr
+    image = Image.open(out)
+    settings = json.loads(image.text["artifier"])
+    assert max(image.size) == 96 and settings["schedule"] == "instant"
+    assert 0 < settings["transfer"]["strength"] <= 1  # "auto" resolved for the pair
+    assert Image.open(tinted).width > image.width
+    assert result.stderr.strip().splitlines()[-1].startswith("strength")

@@ -199,3 +199,15 @@ def test_without_an_index_the_studio_paints_with_an_uploaded_painting(tmp_path, 
         painting = _upload(client, painting_path).json()["id"]
         job_id = _paint(client, photo, painting=painting)
         assert wait_for(lambda: client.get(f"/api/jobs/{job_id}").json())["state"] == "done"
+
+
+def test_instant_is_a_schedule_of_the_page(client, photo_id, results):
+    assert client.get("/api/info").json()["schedules"][0] == "instant"
+    art = client.post("/api/matches", json={"photo": photo_id, "top": 1}).json()["matches"][0]
+    events = _events(client, _paint(client, photo_id, art=art["id"], schedule="instant"))
+    assert events[-1]["state"] == "done" and events[-1]["step"] == events[-1]["total"] == 1
+    record = client.get(f"/api/results/{events[-1]['result']}").json()
+    result = Image.open(io.BytesIO(client.get(f"/api/results/{record['id']}/result.png").content))
+    assert json.loads(result.text["artifier"])["schedule"] == "instant"
+    # The swap's correspondence, at relu4_1 (8 px a position), is the provenance.
+    assert np.array(record["boxes"]).shape == (result.height // 8, result.width // 8, 4)
