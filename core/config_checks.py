@@ -33,6 +33,8 @@ BOUNDS = {
 }
 
 
+# What an optimisation may start from: the matched collage, or the decoded patch swap.
+STARTS = ("collage", "swap")
 # Settings that name a layer of the backbone, one or a list.
 LAYER_KEYS = ("transfer.collage_layer", "transfer.content_layer", "transfer.style_layers",
               "transfer.hist_layers", "index.layer")
@@ -71,8 +73,12 @@ def _check_ranges(cfg: dict[str, Any]) -> None:
 def _check_schedules(schedules: dict[str, Any]) -> None:
     for name, schedule in schedules.items():
         where = f"transfer.schedules.{name}"
-        if not isinstance(schedule, dict) or set(schedule) != {"scales", "iterations"}:
-            raise ConfigError(f"{where} needs exactly two keys, scales and iterations")
+        if not isinstance(schedule, dict) or not {"scales", "iterations"} <= set(schedule) \
+                or not set(schedule) <= {"scales", "iterations", "start"}:
+            raise ConfigError(f"{where} needs scales and iterations (and may name a start)")
+        if schedule.get("start", "collage") not in STARTS:
+            raise ConfigError(f"{where}.start must be one of {', '.join(STARTS)}, "
+                              f"got {schedule['start']!r}")
         scales, iterations = schedule["scales"], schedule["iterations"]
         if not isinstance(iterations, list) or not all(
                 isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in iterations):

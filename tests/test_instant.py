@@ -6,7 +6,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from core.config import load_config
-from core.errors import WeightsError
+from core.errors import ConfigError, WeightsError
 from core.images import fit_long_side, load_image, to_tensor
 from transfer import decoder as decoder_module
 from transfer.decoder import cached_decoder, decode, load_decoder
@@ -134,3 +134,19 @@ def test_instant_from_the_command_line_writes_a_png_with_its_settings(tmp_path, 
     assert 0 < settings["transfer"]["strength"] <= 1  # "auto" resolved for the pair
     assert Image.open(tinted).width > image.width
     assert result.stderr.strip().splitlines()[-1].startswith("strength")
+
+
+def test_a_schedule_can_start_from_the_swap(backbone, pair):
+    from transfer.run import paint_pair
+
+    photo, painting = pair
+    cfg = load_config(overrides=['transfer.schedule="quick"', "transfer.size=96",
+                                 "transfer.schedules.quick.iterations=[2, 1, 1]",
+                                 "transfer.strength=1.0"])["transfer"]
+    steps = []
+    painted = paint_pair(photo, painting, backbone, torch.device("cpu"), cfg,
+                         lambda step, total, values, image: steps.append(step))
+    assert steps[-1] == 4 and painted.boxes is not None
+    assert painted.boxes.shape[:2] == (painted.image.height // 8, painted.image.width // 8)
+    with pytest.raises(ConfigError, match="start must be one of collage, swap"):
+        load_config(overrides=['transfer.schedules.quick.start="noise"'])

@@ -47,6 +47,12 @@ def resolve_schedule(cfg: dict[str, Any], device: torch.device) -> tuple[str, li
     return name, list(scales), list(iterations)
 
 
+def schedule_start(cfg: dict[str, Any], device: torch.device) -> str:
+    """What the schedule in use starts its optimisation from: "collage" or "swap"."""
+    name = resolve_schedule(cfg, device)[0]
+    return "swap" if name == INSTANT else cfg["schedules"][name].get("start", "collage")
+
+
 def pixel_terms(image: torch.Tensor, targets: Targets,
                 cfg: dict[str, Any]) -> dict[str, torch.Tensor]:
     """The weighted terms on the pixels themselves: colour histogram and smoothness."""

@@ -8,7 +8,7 @@ AdaIN decoder (transfer/decoder.py) turns them into pixels; every painting's fin
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import torch
 from PIL import Image
@@ -100,3 +100,20 @@ def instant_paint(photo: Image.Image, painting: Image.Image, backbone: Backbone,
     feats, positions = swapped(photo_feats, painting_feats, strength, cfg)
     image = decode(cached_decoder(str(device)), feats)
     return finish(image, photo_t, painting_t, cfg, mask), positions, strength
+
+
+def swap_start(cfg: dict[str, Any]) -> Callable[..., tuple[torch.Tensor, torch.Tensor]]:
+    """The decoded swap, at full share, as an optimisation's start in place of the collage
+    (the engine fades it towards the photo by the strength, as it does the collage);
+    it takes the collage's arguments and returns the image and its correspondence."""
+    full = cfg | {"strength": 1.0}
+
+    def start(photo: torch.Tensor, painting: torch.Tensor, backbone: Backbone,
+              *_: Any) -> tuple[torch.Tensor, torch.Tensor]:
+        photo_feats, painting_feats, _ = encode(backbone, photo, painting, full)
+        feats, positions = swapped(photo_feats, painting_feats, 1.0, full)
+        with torch.no_grad():
+            image = decode(cached_decoder(str(photo.device)), feats)
+        return finish(image, photo, painting, full), positions
+
+    return start

@@ -20,10 +20,13 @@ from transfer.matching import orient
 TINT = 0.55  # share of the position colour in the tinted images
 
 
-def recording_collage(found: list[torch.Tensor]) -> Callable[..., torch.Tensor]:
-    """The engine's collage, also appending its correspondence to `found`."""
+def recording_collage(found: list[torch.Tensor],
+                      make: Callable[..., tuple[torch.Tensor, torch.Tensor]] = collage_and_matches
+                      ) -> Callable[..., torch.Tensor]:
+    """The engine's start (`make`: the collage, or the decoded swap), also appending its
+    correspondence to `found`."""
     def collage(*args: Any) -> torch.Tensor:
-        canvas, positions = collage_and_matches(*args)
+        canvas, positions = make(*args)
         found.append(positions)
         return canvas
     return collage

@@ -12,8 +12,8 @@ from PIL import Image
 from core.backbone import Backbone
 from core.images import fit_long_side, to_pil
 from core.layers import stride_of
-from transfer.engine import BLOCK, INSTANT, Progress, paint, working_pair
-from transfer.instant import DECODED, instant_paint
+from transfer.engine import BLOCK, INSTANT, Progress, paint, schedule_start, working_pair
+from transfer.instant import DECODED, instant_paint, swap_start
 from transfer.provenance import recording_collage, source_boxes
 from transfer.strength import resolve_strength
 
@@ -38,13 +38,14 @@ def paint_pair(photo: Image.Image, painting: Image.Image, backbone: Backbone,
         tcfg = resolve_strength(tcfg, backbone, *working_pair(photo, painting, tcfg["size"],
                                                               device))
     found: list[torch.Tensor] = []
-    image = to_pil(paint(photo, painting, backbone, tcfg, device, progress, mask,
-                         recording_collage(found)))
+    swapped = schedule_start(tcfg, device) == "swap"
+    start = recording_collage(found, swap_start(tcfg)) if swapped else recording_collage(found)
+    image = to_pil(paint(photo, painting, backbone, tcfg, device, progress, mask, start))
     boxes = None
     if found:
         working = fit_long_side(painting, tcfg["size"], BLOCK)
         boxes = source_boxes(found[0], (working.height, working.width),
-                             stride_of(tcfg["collage_layer"]))
+                             stride_of(DECODED if swapped else tcfg["collage_layer"]))
     return Painted(image, tcfg, boxes)
 
 
