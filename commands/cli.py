@@ -50,7 +50,9 @@ def _config(config: Optional[Path], sets: Optional[list[str]], **direct: Any) ->
 
 @app.command()
 def transfer(
-    photo: Annotated[Path, typer.Argument(help="The photo to paint.")],
+    photos: Annotated[list[Path], typer.Argument(
+        help="The photo to paint; several photos or a folder paint each with its --top "
+             "matches into the -o folder.")],
     style: Annotated[Optional[Path], typer.Option(
         help="The painting to paint with; without it the best match is retrieved.")] = None,
     output: Annotated[Optional[Path], typer.Option(
@@ -63,6 +65,9 @@ def transfer(
     seed: Annotated[Optional[int], typer.Option()] = None,
     index: Annotated[Path, typer.Option(help="Index used when --style is not given.")] = DEFAULT_INDEX,
     pick: Annotated[int, typer.Option(help="Use the N-th retrieved match (1 = best).")] = 1,
+    top: Annotated[Optional[int], typer.Option(
+        help="Paint each photo with each of its best N matches (a batch: -o is a folder, "
+             "default out/batch, with a contact page).")] = None,
     mask: Annotated[Optional[Path], typer.Option(
         help="Paint only where this image is white; the rest keeps the photo.")] = None,
     strength: Annotated[Optional[str], typer.Option(
@@ -77,16 +82,25 @@ def transfer(
     device: Device = None, backbone: Backbone = None, weights: Weights = None,
     config: ConfigPath = None, sets: Sets = None,
 ) -> None:
-    """Paint PHOTO with the pieces of a painting."""
-    from commands.paint_door import paint_command
-
+    """Paint PHOTO with the pieces of a painting; or a batch of photos with their matches."""
     cfg = _config(config, sets, **{
         "transfer.size": size, "transfer.schedule": schedule, "transfer.seed": seed,
         "transfer.preserve_colour": preserve_colour,
         "transfer.strength": _number_or_auto(strength),
         "backbone.device": device, "backbone.name": backbone,
         "backbone.weights": str(weights) if weights else None})
-    typer.echo(str(paint_command(photo, style, output, triptych, cfg, index, pick, mask,
+    if top is not None or len(photos) > 1 or photos[0].is_dir():
+        from commands.batch_door import batch_command
+
+        if style or mask or provenance or triptych or pick != 1:
+            raise ConfigError("a batch paints each photo with its own --top matches; "
+                              "--style, --mask, --provenance, --triptych and --pick are for "
+                              "one photo")
+        code = batch_command(photos, top or 1, output or Path("out/batch"), cfg, index)
+        raise typer.Exit(code)
+    from commands.paint_door import paint_command
+
+    typer.echo(str(paint_command(photos[0], style, output, triptych, cfg, index, pick, mask,
                                  provenance)))
 
 

@@ -44,7 +44,7 @@ def test_output_is_checked_before_painting(tmp_path, photo_path, painting_path):
                           "--size", "96")
         assert_one_line_error(result, words)
     assert_one_line_error(artifier("transfer", tmp_path, "--style", painting_path),
-                          "is a directory")
+                          "a batch paints each photo with its own --top matches")
     assert_one_line_error(artifier("retrieve", photo_path, "--sheet", tmp_path), "is a directory")
 
 

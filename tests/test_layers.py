@@ -7,7 +7,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 # The floors, ground up. judge/ scores results for the benchmarks: it stands on core alone,
 # and nothing of the product imports it (a judge network must never reach a loss).
-FLOORS = ["core", "index_build", "retrieval", "transfer", "artifier", "studio", "commands"]
+FLOORS = ["core", "index_build", "retrieval", "transfer", "artifier", "batch", "studio",
+          "commands"]
 JUDGE = "judge"
 
 
