@@ -67,7 +67,8 @@ class Artifier:
             self._network = backbone_from_config(self.cfg)
         return self._network
 
-    def _index_view(self) -> Any:
+    def index_view(self) -> Any:
+        """The index, opened on first use and kept (retrieval/catalog_view.py)."""
         if self.index is None:
             raise IndexMissingError("no index to search: name one, Artifier(index=DIR)")
         if self._view is None:
@@ -82,7 +83,7 @@ class Artifier:
         because their file left the collection."""
         if top < 1:
             raise ConfigError("--top must be at least 1")
-        view = self._index_view()
+        view = self.index_view()
         backbone, device = self.network
         max_pixels = self.cfg["images"]["max_pixels"]
         image = photo if isinstance(photo, (str, Path)) else as_image(photo, max_pixels)

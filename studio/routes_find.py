@@ -79,11 +79,7 @@ class MatchRequest(BaseModel):
 def find_matches(studio: Studio, photo: Path, top: int, style: Optional[str]) -> dict:
     """Search the index for a photo (on the index thread); the matches as the page gets
     them, without the files' paths."""
-    from retrieval.search import photo_features, search
-
-    feats = photo_features(photo, studio.backbone, studio.view, studio.device,
-                           studio.cfg["images"]["max_pixels"])
-    found = search(studio.view, feats, top, False, studio.cfg, studio.device, style).as_dict()
+    found = studio.art.search(photo, top, False, style).as_dict()
     for match in found["matches"]:
         match.pop("path")
     return found

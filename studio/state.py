@@ -8,9 +8,9 @@ from typing import Any, Callable, Optional, TypeVar
 
 import torch
 
+from artifier.session import Artifier
 from core.backbone import Backbone
 from core.errors import IndexMissingError
-from core.session import backbone_from_config
 from studio.index_thread import IndexThread
 from studio.jobs import JobQueue
 from studio.matcher import Matcher
@@ -22,6 +22,8 @@ T = TypeVar("T")
 @dataclass
 class Studio:
     cfg: dict[str, Any]
+    # The Python API's session: the network and the index the studio searches with.
+    art: Artifier
     backbone: Backbone
     device: torch.device
     results: Path
@@ -49,21 +51,20 @@ class Studio:
     def close(self) -> None:
         self.jobs.close()
         if self.view is not None:
-            self.index.submit(self.view.close)
+            self.index.submit(self.art.close)
         self.index.close()
 
 
 def open_studio(cfg: dict[str, Any], index_dir: Path, results: Path) -> Studio:
     """Load the network and open the index; without an index the studio still paints
     with uploaded paintings."""
-    from retrieval.catalog_view import IndexView  # FAISS loads here, once
-
-    backbone, device = backbone_from_config(cfg)
+    art = Artifier(index_dir, config=cfg)
+    backbone, device = art.network
     index = IndexThread()
-    studio = Studio(cfg, backbone, device, results, index_dir, JobQueue(), index,
+    studio = Studio(cfg, art, backbone, device, results, index_dir, JobQueue(), index,
                     Matcher(index, cfg["studio"]["match_queue"], cfg["studio"]["match_cache"]))
     try:
-        studio.view = index.submit(lambda: IndexView(index_dir, backbone, cfg)).result()
+        studio.view = index.submit(art.index_view).result()
         studio.styles, studio.artworks = studio.on_index(lambda view: (view.styles(), view.count()))
     except IndexMissingError as exc:
         studio.no_index = str(exc)

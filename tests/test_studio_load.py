@@ -28,7 +28,7 @@ def server(small_index, tmp_path_factory):
 @pytest.fixture
 def searches(monkeypatch) -> list:
     """Retrieval as a sleep; the list grows by one for each search run."""
-    import retrieval.search
+    from artifier.session import Artifier
 
     class Found:
         def as_dict(self) -> dict:
@@ -36,12 +36,12 @@ def searches(monkeypatch) -> list:
 
     ran = []
 
-    def photo_features(*_args, **_kwargs):
+    def search(*_args, **_kwargs) -> Found:
         ran.append(1)
         time.sleep(SEARCH_S)
+        return Found()
 
-    monkeypatch.setattr(retrieval.search, "photo_features", photo_features)
-    monkeypatch.setattr(retrieval.search, "search", lambda *_args, **_kwargs: Found())
+    monkeypatch.setattr(Artifier, "search", search)
     return ran
 
 
