@@ -90,3 +90,9 @@ def test_find_paint_and_trace_a_piece_back(server, browser, photo_path):
     assert 0 < highlight.size["width"] < painting.size["width"]
     assert 0 < highlight.size["height"] < painting.size["height"]
     _shot(browser, "4-provenance")
+
+    Select(browser.find_element(By.ID, "schedule")).select_by_value("instant")
+    browser.find_element(By.ID, "paint-top-button").click()
+    wait.until(lambda b: len(b.find_elements(By.CSS_SELECTOR, ".card.result")) == 6)
+    assert browser.find_element(By.ID, "paint-error").text == ""
+    _shot(browser, "5-top-five")

@@ -47,6 +47,7 @@ async function findMatches() {
   const style = $("style-filter").value || null;
   $("match-status").textContent = "Finding paintings…";
   const found = await postJson("/matches", { photo: state.photo, top: state.info.defaults.matches, style });
+  state.matches = found.matches;
   $("matches").replaceChildren(...found.matches.map(matchCard));
   $("match-status").textContent = `${found.matches.length} best matches${style ? " in " + style : ""}, from ${found.photo_patches} photo patches. Pick one.`;
   const first = $("matches").firstChild;
@@ -73,6 +74,7 @@ function choosePainting(painting, url, name, card) {
 // 3. Paint
 function updatePaintButton() {
   $("paint-button").disabled = !(state.photo && state.painting) || Boolean(state.job);
+  $("paint-top-button").disabled = !(state.photo && state.matches && state.matches.length) || Boolean(state.job);
 }
 
 function settings() {
@@ -91,6 +93,31 @@ async function paint() {
     $("progress").hidden = false; $("cancel-button").hidden = false; $("result-links").hidden = true;
     updatePaintButton();
     follow(job.id);
+  } catch (error) { $("paint-error").textContent = error.message; }
+}
+
+// The photo with each of its first TOP_N matches: queued one after another, each lands in
+// the gallery as it finishes, and the first is followed here.
+const TOP_N = 5;
+async function paintTop() {
+  $("paint-error").textContent = "";
+  try {
+    const ids = [];
+    for (const m of state.matches.slice(0, TOP_N)) {
+      ids.push((await postJson("/jobs", { photo: state.photo, ...settings(), art: m.id, painting: null })).id);
+    }
+    for (const id of ids.slice(1)) {
+      const events = new EventSource(`/api/jobs/${id}/events`);
+      events.onmessage = (message) => {
+        if (["done", "failed", "cancelled"].includes(JSON.parse(message.data).state)) { events.close(); refreshGallery(); }
+      };
+    }
+    const first = state.matches[0];
+    state.job = ids[0];
+    showTriptych(`/api/uploads/${state.photo}.png`, `/api/art/${first.id}`, first.title, null);
+    $("progress").hidden = false; $("cancel-button").hidden = false; $("result-links").hidden = true;
+    updatePaintButton();
+    follow(ids[0]);
   } catch (error) { $("paint-error").textContent = error.message; }
 }
 
@@ -231,6 +258,7 @@ drop.ondrop = (e) => { e.preventDefault(); drop.classList.remove("over"); if (e.
 $("style-filter").onchange = () => findMatches().catch((error) => { $("find-error").textContent = error.message; });
 $("strength-auto").onchange = (e) => { $("strength").disabled = e.target.checked; };
 $("paint-button").onclick = paint;
+$("paint-top-button").onclick = paintTop;
 $("cancel-button").onclick = () => state.job && api(`/jobs/${state.job}`, { method: "DELETE" }).catch(() => {});
 $("t-result").onmousemove = pointAt;
 $("t-result").onclick = pointAt;
