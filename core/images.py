@@ -93,13 +93,22 @@ def _decode(source: Path | io.BytesIO, name: str, max_pixels: int,
 
 
 def fit_long_side(img: Image.Image, long_side: int, multiple: int = 1) -> Image.Image:
-    """Resize so the long side is `long_side`, each side rounded to a multiple of `multiple`.
-    Rounding both sides would stretch the picture (451x300 at 128 px: 128x80, aspect 1.60
-    for 1.50), so it is scaled to cover the rounded size and the overhang cropped evenly."""
+    """Resize so the long side is `long_side`, each side rounded to a multiple of `multiple`
+    (the aspect may move by up to half a multiple: right for the index's feature maps,
+    whose every artwork and query is sized alike; a painting is cut by `fit_blocks`)."""
     width, height = img.size
-    scale = long_side / max(width, height)
-    new_w = max(multiple, round(width * scale / multiple) * multiple)
-    new_h = max(multiple, round(height * scale / multiple) * multiple)
+    new_w, new_h = _rounded_size(width, height, long_side, multiple)
+    if (new_w, new_h) == (width, height):
+        return img
+    return img.resize((new_w, new_h), Image.Resampling.LANCZOS)
+
+
+def fit_blocks(img: Image.Image, long_side: int, block: int) -> Image.Image:
+    """`fit_long_side`'s size without its stretch: rounding both sides to the block would
+    change a painting's shape (451x300 at 128 px: 128x80, aspect 1.60 for 1.50), so the
+    picture is scaled to cover the rounded size and the overhang cropped evenly."""
+    width, height = img.size
+    new_w, new_h = _rounded_size(width, height, long_side, block)
     if (new_w, new_h) == (width, height):
         return img
     cover = max(new_w / width, new_h / height)
@@ -109,6 +118,12 @@ def fit_long_side(img: Image.Image, long_side: int, multiple: int = 1) -> Image.
         return resized
     left, top = (cover_w - new_w) // 2, (cover_h - new_h) // 2
     return resized.crop((left, top, left + new_w, top + new_h))
+
+
+def _rounded_size(width: int, height: int, long_side: int, multiple: int) -> tuple[int, int]:
+    scale = long_side / max(width, height)
+    return (max(multiple, round(width * scale / multiple) * multiple),
+            max(multiple, round(height * scale / multiple) * multiple))
 
 
 def to_tensor(img: Image.Image) -> torch.Tensor:

@@ -54,8 +54,10 @@ def test_progress_is_plain_lines_when_not_a_terminal(tmp_path, photo_path, paint
                       "--set", "transfer.schedules.fast.iterations=[3, 2, 1]")
     assert result.returncode == 0, result.stderr
     assert "…" not in result.stderr and "━" not in result.stderr
-    last = result.stderr.strip().splitlines()[-1]
+    lines = result.stderr.strip().splitlines()
+    last = [line for line in lines if line.startswith("painting")][-1]
     assert last.startswith("painting 6/6") and "content" in last, result.stderr
+    assert lines[-1].startswith("strength") and "(auto)" in lines[-1]  # what auto chose
 
 
 def test_help_does_not_import_torch():

@@ -78,14 +78,14 @@ def test_mask_from_the_command_line(tmp_path, photo_path, painting_path):
 
 def test_strength_zero_returns_the_photo_and_flags_are_recorded(tmp_path, photo_path,
                                                                 painting_path):
-    from core.images import fit_long_side, load_image
+    from core.images import fit_blocks, load_image
 
     out = tmp_path / "kept.png"
     result = artifier("transfer", photo_path, "--style", painting_path, "-o", out,
                       "--strength", "0", "--preserve-colour", *TINY)
     assert result.returncode == 0, result.stderr
     img = Image.open(out)
-    assert img.tobytes() == fit_long_side(load_image(photo_path, long_side=96), 96, 16).tobytes()
+    assert img.tobytes() == fit_blocks(load_image(photo_path, long_side=96), 96, 16).tobytes()
     settings = json.loads(img.text["artifier"])["transfer"]
     assert settings["strength"] == 0 and settings["preserve_colour"] is True
     assert_one_line_error(artifier("transfer", photo_path, "--style", painting_path,

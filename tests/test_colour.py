@@ -1,7 +1,7 @@
 import torch
 
 from core.config import load_config
-from core.images import fit_long_side, load_image, to_pil, to_tensor
+from core.images import fit_blocks, load_image, to_pil, to_tensor
 from judge.metrics import colour_distance
 from transfer.colour import KEEP_SPREAD, match_palette, rgb_to_ycc, ycc_to_rgb
 from transfer.engine import paint
@@ -20,7 +20,7 @@ def test_preserve_colour_keeps_the_photo_chroma(backbone, photo_path, painting_p
     # The palette match is skipped when the photo's colours are kept.
     painted = paint(photo, painting, backbone, cfg | {"match_palette": False}, torch.device("cpu"))
     kept = paint(photo, painting, backbone, cfg | {"preserve_colour": True}, torch.device("cpu"))
-    original = to_tensor(fit_long_side(photo, 96, 16))
+    original = to_tensor(fit_blocks(photo, 96, 16))
     chroma = lambda x: rgb_to_ycc(x)[:, 1:]  # noqa: E731
     luma = lambda x: rgb_to_ycc(x)[:, :1]  # noqa: E731
     assert (chroma(kept) - chroma(original)).abs().mean() < 0.01
@@ -30,8 +30,8 @@ def test_preserve_colour_keeps_the_photo_chroma(backbone, photo_path, painting_p
 
 
 def _pair(photo_path, painting_path, size=64):
-    return (to_tensor(fit_long_side(load_image(photo_path), size, 16)),
-            to_tensor(fit_long_side(load_image(painting_path), size, 16)))
+    return (to_tensor(fit_blocks(load_image(photo_path), size, 16)),
+            to_tensor(fit_blocks(load_image(painting_path), size, 16)))
 
 
 def test_palette_match_takes_the_painting_distribution_along_its_colour_axes(

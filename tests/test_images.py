@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 
 from core.errors import ImageError, OutputError
-from core.images import fit_long_side, load_image, save_png, to_pil, to_tensor
+from core.images import fit_blocks, fit_long_side, load_image, save_png, to_pil, to_tensor
 
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
@@ -137,7 +137,7 @@ def test_rounding_to_the_block_does_not_stretch(size, long_side):
     side = min(size) // 2
     left, top = (size[0] - side) // 2, (size[1] - side) // 2
     img.paste((255, 255, 255), (left, top, left + side, top + side))
-    out = np.asarray(fit_long_side(img, long_side, 16).convert("L")) > 127
+    out = np.asarray(fit_blocks(img, long_side, 16).convert("L")) > 127
     assert out.shape[1] == long_side and out.shape[0] % 16 == 0
     rows, cols = out.any(axis=1).sum(), out.any(axis=0).sum()
     assert abs(cols / rows - 1) < 0.04, (cols, rows)

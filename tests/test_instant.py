@@ -7,7 +7,7 @@ from PIL import Image
 
 from core.config import load_config
 from core.errors import ConfigError, WeightsError
-from core.images import fit_long_side, load_image, to_tensor
+from core.images import fit_blocks, load_image, to_tensor
 from transfer import decoder as decoder_module
 from transfer.decoder import cached_decoder, decode, load_decoder
 from transfer.instant import instant_paint
@@ -29,7 +29,7 @@ def pair(photo_path, painting_path):
 
 
 def test_a_painting_swapped_with_itself_keeps_its_own_patches(backbone, painting_path):
-    painting = to_tensor(fit_long_side(load_image(painting_path), SIZE, 16))
+    painting = to_tensor(fit_blocks(load_image(painting_path), SIZE, 16))
     feats = features(backbone, painting, {"relu4_1"}, 16)["relu4_1"][0]
     swapped, positions = swap(feats, [feats])
     h, w = feats.shape[1:]
@@ -67,8 +67,8 @@ def test_strength_runs_from_the_decoded_photo_to_the_full_swap(backbone, pair):
     results = {s: instant_paint(photo, painting, backbone, _cfg(*plain, f"transfer.strength={s}"),
                                 torch.device("cpu"))[0]
                for s in (0.0, 0.25, 0.5, 0.75, 1.0)}
-    photo_t = to_tensor(fit_long_side(photo, SIZE, 16))
-    painting_t = to_tensor(fit_long_side(painting, SIZE, 16))
+    photo_t = to_tensor(fit_blocks(photo, SIZE, 16))
+    painting_t = to_tensor(fit_blocks(painting, SIZE, 16))
     own = decode(cached_decoder("cpu"), features(backbone, photo_t, {"relu4_1"}, 16)["relu4_1"])
     assert torch.equal(results[0.0], own)
     distances = [_style_distance(backbone, results[s], painting_t) for s in sorted(results)]
@@ -79,8 +79,8 @@ def test_strength_runs_from_the_decoded_photo_to_the_full_swap(backbone, pair):
 def test_the_correspondence_points_into_the_painting(backbone, pair):
     photo, painting = pair
     image, positions, _ = instant_paint(photo, painting, backbone, _cfg(), torch.device("cpu"))
-    painting_t = to_tensor(fit_long_side(painting, SIZE, 16))
-    assert image.shape[2:] == to_tensor(fit_long_side(photo, SIZE, 16)).shape[2:]
+    painting_t = to_tensor(fit_blocks(painting, SIZE, 16))
+    assert image.shape[2:] == to_tensor(fit_blocks(photo, SIZE, 16)).shape[2:]
     assert positions.shape[:2] == (image.shape[2] // 8, image.shape[3] // 8)
     assert positions[..., 1].max() < painting_t.shape[2] // 8 - 1
     assert positions[..., 2].max() < painting_t.shape[3] // 8 - 1
@@ -92,7 +92,7 @@ def test_outside_the_mask_the_photo_is_kept(backbone, pair):
     mask = Image.new("L", photo.size, 0)
     mask.paste(255, (photo.width // 2, 0, photo.width, photo.height))
     image, _, _ = instant_paint(photo, painting, backbone, _cfg(), torch.device("cpu"), mask)
-    photo_t = to_tensor(fit_long_side(photo, SIZE, 16))
+    photo_t = to_tensor(fit_blocks(photo, SIZE, 16))
     left = image.shape[3] // 4
     assert torch.allclose(image[..., :left], photo_t[..., :left], atol=1e-6)
     assert (image[..., -left:] - photo_t[..., -left:]).abs().mean() > 0.05

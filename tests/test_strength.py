@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from core.config import load_config
-from core.images import fit_long_side, load_image, to_pil, to_tensor
+from core.images import fit_blocks, load_image, to_pil, to_tensor
 from judge.metrics import content_distance, style_distance
 from judge.network import load_judge
 from transfer.engine import paint
@@ -24,7 +24,7 @@ def painted(backbone, photo_path, painting_path):
                                      "transfer.schedules.fast.iterations=[20, 10, 10]",
                                      f"transfer.strength={strength}"])["transfer"]
         result = to_pil(paint(photo, painting, backbone, cfg, torch.device("cpu")))
-        out[strength] = (content_distance(judge, result, fit_long_side(photo, SIZE)),
+        out[strength] = (content_distance(judge, result, fit_blocks(photo, SIZE, 16)),
                          style_distance(judge, result, painting))
     return out
 
@@ -44,7 +44,7 @@ def test_auto_strength_stays_in_bounds_for_flat_colour_and_noise(backbone, photo
     """A painting of one flat colour (bright or dark) has no texture and pure noise has
     nothing else: the automatic strength must stay a usable number for all of them."""
     cfg = load_config()["transfer"]
-    photo = to_tensor(fit_long_side(load_image(photo_path), SIZE, 16))
+    photo = to_tensor(fit_blocks(load_image(photo_path), SIZE, 16))
     flat = torch.ones_like(photo) * torch.tensor([0.8, 0.3, 0.2])[None, :, None, None]
     noise = torch.rand(photo.shape, generator=torch.Generator().manual_seed(0))
     strengths = {}
@@ -58,8 +58,8 @@ def test_auto_strength_stays_in_bounds_for_flat_colour_and_noise(backbone, photo
 
 def test_auto_strength_is_resolved_per_pair(backbone, photo_path, painting_path):
     cfg = load_config()["transfer"]
-    photo = to_tensor(fit_long_side(load_image(photo_path), SIZE, 16))
-    painting = to_tensor(fit_long_side(load_image(painting_path), SIZE, 16))
+    photo = to_tensor(fit_blocks(load_image(photo_path), SIZE, 16))
+    painting = to_tensor(fit_blocks(load_image(painting_path), SIZE, 16))
     resolved = resolve_strength(cfg, backbone, photo, painting)
     assert cfg["strength"] == "auto"
     assert resolved["strength"] == auto_strength(log_energy_ratio(backbone, photo, painting, cfg))

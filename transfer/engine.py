@@ -12,7 +12,7 @@ from core.allocator import keep_freed_memory
 from core.backbone import Backbone
 from core.layers import stride_of
 from core.errors import ConfigError
-from core.images import fit_long_side, to_tensor
+from core.images import fit_blocks, to_tensor
 from transfer import losses
 from transfer.adam import adam
 from transfer.collage import matched_collage
@@ -147,8 +147,8 @@ def check_finite(values: dict[str, float]) -> None:
 def working_pair(photo: Image.Image, painting: Image.Image, long_side: int,
                  device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
     """Photo and painting at a common long side, sides multiples of the block size."""
-    return (to_tensor(fit_long_side(photo, long_side, BLOCK)).to(device),
-            to_tensor(fit_long_side(painting, long_side, BLOCK)).to(device))
+    return (to_tensor(fit_blocks(photo, long_side, BLOCK)).to(device),
+            to_tensor(fit_blocks(painting, long_side, BLOCK)).to(device))
 
 
 def smallest_long_side(*images: Image.Image) -> int:
