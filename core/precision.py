@@ -11,9 +11,8 @@ import contextlib
 
 import torch
 
+from core.config_checks import PRECISIONS
 from core.errors import ConfigError
-
-PRECISIONS = ("auto", "float32", "bfloat16")
 
 
 def native_bfloat16_cpu() -> bool:
