@@ -1,12 +1,14 @@
 """Index-build figures, side by side in one run.
 
 1. Bare backbone forward (decoded images in memory, same sizes and batching) against
-   the real build (decode workers, HDF5 shards, catalog) on the same artworks.
+   the real build (decode workers, HDF5 shards, catalog) on the same artworks, in each
+   `--precisions` (index.precision), run alternately.
 2. The FAISS stage (train, add, bytes per patch, peak memory) for the shared sample
    (from the index `make index` built) and for a synthetic 50,000-artwork store.
 Every stage runs in its own process, so each peak memory is its own.
 
     python bench/index_bench.py [--sample-every 9] [--synthetic 50000]
+    python bench/index_bench.py --sample-every 18 --no-faiss  # float32 against bfloat16
 """
 from __future__ import annotations
 
@@ -30,14 +32,15 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def bare_forward(art: Path) -> dict:
-    """Throughput of the network alone on the artworks under `art`."""
+def bare_forward(art: Path, precision: str) -> dict:
+    """Throughput of the network alone on the artworks under `art`, in `precision`."""
     from collections import defaultdict
 
     import torch
 
     from core.config import load_config
     from core.images import fit_long_side, load_image, to_tensor
+    from core.precision import network_precision
     from core.session import backbone_from_config
     from index_build.scan import scan
 
@@ -53,7 +56,7 @@ def bare_forward(art: Path) -> dict:
         groups[tuple(img.shape)].append(img)
     count = sum(len(g) for g in groups.values())
     start = time.perf_counter()
-    with torch.inference_mode():
+    with torch.inference_mode(), network_precision(precision, device):
         for images in groups.values():
             for i in range(0, len(images), icfg["batch_size"]):
                 backbone(torch.stack(images[i:i + icfg["batch_size"]]).to(device), [icfg["layer"]])
@@ -61,12 +64,12 @@ def bare_forward(art: Path) -> dict:
     return {"artworks": count, "seconds": seconds, "per_s": count / seconds}
 
 
-def real_build(art: Path) -> dict:
+def real_build(art: Path, precision: str) -> dict:
     from core.config import load_config
     from core.session import backbone_from_config
     from index_build.build import build_index
 
-    cfg = load_config()
+    cfg = load_config(overrides=[f'index.precision="{precision}"'])
     backbone, device = backbone_from_config(cfg)
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
@@ -118,42 +121,71 @@ def _child(*args: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _throughput_rows(best: dict[tuple[str, str], dict], args: argparse.Namespace) -> None:
+    import torch
+
+    base = args.precisions[0]
+    artworks = best["build", base]["artworks"]
+    caps = torch.cpu.get_capabilities()
+    flags = ", ".join(f for f in ("avx512_bf16", "amx_bf16") if caps.get(f)) or "no bfloat16"
+    print(f"## Build throughput ({artworks} shared artworks, every {args.sample_every}th; "
+          f"CPU {caps['cpu_name']}, {flags}; best of {args.rounds} alternating round(s))")
+    print(f"| precision | stage | artworks/s | ratio to bare forward | ratio to {base} | peak MB |")
+    print("|---|---|---|---|---|---|")
+    for precision in args.precisions:
+        forward, build = best["forward", precision], best["build", precision]
+        rows = (("bare backbone forward (decoded in memory)", forward["per_s"], forward),
+                ("build, feature stage (decode workers, shards, catalog)", build["per_s"], build),
+                ("build, whole (with FAISS train and add)", build["total_per_s"], None))
+        bases = (best["forward", base]["per_s"], best["build", base]["per_s"],
+                 best["build", base]["total_per_s"])
+        for (stage, per_s, run), base_per_s in zip(rows, bases):
+            peak = f"{run['peak_mb']:.0f}" if run else ""
+            print(f"| {precision} | {stage} | {per_s:.2f} | {per_s / forward['per_s']:.2f} "
+                  f"| {per_s / base_per_s:.2f} | {peak} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sample-every", type=int, default=9,
                         help="Throughput is measured on every N-th shared artwork.")
     parser.add_argument("--synthetic", type=int, default=50_000)
+    parser.add_argument("--precisions", nargs="+", default=["float32", "bfloat16"],
+                        help="Throughput rows for each index.precision, run alternately; the "
+                             "first is the baseline of the ratios.")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="Alternations of the precisions; each row keeps its best round.")
+    parser.add_argument("--faiss", action=argparse.BooleanOptionalAction, default=True,
+                        help="Also the FAISS stage (needs `make index`).")
     parser.add_argument("--child", nargs="*")
     args = parser.parse_args()
     if args.child is not None:
-        kind, path = args.child
+        kind, path, precision = args.child
         steps = {"forward": bare_forward, "build": real_build,
-                 "faiss": lambda p: faiss_stage(p, in_place=False),
-                 "faiss-in-place": lambda p: faiss_stage(p, in_place=True)}
-        result = steps[kind](Path(path))
+                 "faiss": lambda p, _: faiss_stage(p, in_place=False),
+                 "faiss-in-place": lambda p, _: faiss_stage(p, in_place=True)}
+        result = steps[kind](Path(path), precision)
         print(json.dumps(result | {"peak_mb": _peak_mb()}))
         return
 
     from synthetic import make_synthetic
     from index_build.subset import make_subset
 
-    if not (SAMPLE_INDEX / "manifest.json").is_file():
-        raise SystemExit(f"no index at {SAMPLE_INDEX}: run `make index` first")
+    if args.faiss and not (SAMPLE_INDEX / "manifest.json").is_file():
+        raise SystemExit(f"no index at {SAMPLE_INDEX}: run `make index` first (or --no-faiss)")
+    best: dict[tuple[str, str], dict] = {}
     with tempfile.TemporaryDirectory() as tmp:
         subset = Path(tmp) / "art"
         make_subset(ART, subset, args.sample_every)
-        forward = _child("forward", str(subset))
-        build = _child("build", str(subset))
-    print(f"## Build throughput ({build['artworks']} shared artworks, every "
-          f"{args.sample_every}th; CPU)")
-    print("| stage | artworks/s | ratio to bare forward | peak MB |")
-    print("|---|---|---|---|")
-    print(f"| bare backbone forward (decoded in memory) | {forward['per_s']:.2f} | 1.00 "
-          f"| {forward['peak_mb']:.0f} |")
-    print(f"| build, feature stage (decode workers, shards, catalog) | {build['per_s']:.2f} "
-          f"| {build['per_s'] / forward['per_s']:.2f} | {build['peak_mb']:.0f} |")
-    print(f"| build, whole (with FAISS train and add) | {build['total_per_s']:.2f} "
-          f"| {build['total_per_s'] / forward['per_s']:.2f} | |")
+        for _ in range(args.rounds):
+            for precision in args.precisions:
+                for kind in ("forward", "build"):
+                    run = _child(kind, str(subset), precision)
+                    if run["per_s"] > best.get((kind, precision), {"per_s": 0})["per_s"]:
+                        best[kind, precision] = run
+    _throughput_rows(best, args)
+    if not args.faiss:
+        return
 
     start = time.perf_counter()
     make_synthetic(SAMPLE_INDEX, SYNTHETIC_INDEX, args.synthetic)

@@ -6,6 +6,11 @@ top k holds. The peak memory is that of a separate `artifier retrieve` process.
 
     python bench/recall.py --index indexes/art
     python bench/recall.py --index indexes/synthetic-50k --photos 8 --crops 8
+
+With `--reference F32_INDEX` (the same artworks indexed with index.precision="float32"),
+also the precisions side by side: each query's photo features in float32 and in this
+index's precision, timed alternately, and recall@10 of this index's answers against the
+float32 index's exact ones.
 """
 from __future__ import annotations
 
@@ -71,6 +76,56 @@ def _peak_rss_of_cli(photo: Path, index: Path) -> float:
     return int(out.stdout.split("PEAK")[-1]) / 1024
 
 
+def compare_precisions(view: IndexView, reference: IndexView, queries: list, cfg: dict,
+                       backbone, device: torch.device) -> None:
+    """Rows of float32 against this index's precision: features p50 (timed alternately)
+    and recall@10 against the float32 index's exact answers, for this index's exact and
+    fast paths and for a float32 photo against it (the query of a CPU without bfloat16)."""
+    from index_build.manifest import built_precision
+    from retrieval.search import photo_features, query_precision, search
+
+    def ids(found) -> set[int]:
+        return {m.id for m in found.matches}
+
+    precision = query_precision(view.precision, view.manifest, device)
+    if precision == "float32":
+        raise SystemExit(f"queries of {view.dir} run in float32 on {device}: nothing to compare")
+    seconds: dict[str, list[float]] = {"float32": [], precision: []}
+    recall: dict[str, list[float]] = {"exact": [], "fast": [], "mixed": [], "ties": []}
+    for photo, _ in queries:
+        feats = {}
+        for name, on in (("float32", reference), (precision, view)):
+            start = time.perf_counter()
+            feats[name] = photo_features(photo, backbone, on, device, cfg["images"]["max_pixels"])
+            seconds[name].append(time.perf_counter() - start)
+        found = search(reference, feats["float32"], 10, True, cfg, device)
+        truth = ids(found)
+        for key, photo_map, exact in (("exact", feats[precision], True),
+                                      ("fast", feats[precision], False),
+                                      ("mixed", feats["float32"], True)):
+            recall[key].append(len(ids(search(view, photo_map, 10, exact, cfg, device)) & truth)
+                               / len(truth))
+        # A miss whose float32 score is within 1e-3 a photo patch of the 10th is a near tie.
+        cut, tie = found.matches[-1].score, 1e-3 * found.photo_patches
+        near = {m.id for m in search(reference, feats["float32"], 20, True, cfg,
+                                     device).matches if abs(m.score - cut) <= tie}
+        got = ids(search(view, feats[precision], 10, True, cfg, device))
+        recall["ties"].append(len(got & (truth | near)) / len(truth))
+    built = built_precision(view.manifest)
+    print(f"## Precision: {built} index against its float32 reference ({len(queries)} queries, "
+          f"{torch.cpu.get_capabilities()['cpu_name'] if device.type == 'cpu' else device})")
+    print("| photo features | index | features p50 ms | recall@10 exact | recall@10 fast |")
+    print("|---|---|---|---|---|")
+    print(f"| float32 | float32 | {_pct(seconds['float32'], 50):.0f} | 1.000 (the truth) | |")
+    print(f"| {precision} | {built} | {_pct(seconds[precision], 50):.0f} "
+          f"| {np.mean(recall['exact']):.3f} | {np.mean(recall['fast']):.3f} |")
+    print(f"| float32 | {built} | | {np.mean(recall['mixed']):.3f} | |")
+    print(f"recall@10 exact, near ties (within 1e-3 a patch of the 10th) counted as found: "
+          f"{np.mean(recall['ties']):.3f}")
+    print(f"features {np.median(seconds['float32']) / np.median(seconds[precision]):.2f}x "
+          f"quicker in {precision} (p50)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--index", type=Path, default=ROOT / "indexes" / "art")
@@ -84,6 +139,8 @@ def main() -> None:
     parser.add_argument("--faiss", action=argparse.BooleanOptionalAction, default=True,
                         help="Measure the FAISS path (--no-faiss: a store without a FAISS "
                              "index, as bench/synthetic.py leaves it before training).")
+    parser.add_argument("--reference", type=Path,
+                        help="The same artworks indexed in float32: compare precisions.")
     args = parser.parse_args()
 
     from core.config import load_config
@@ -141,6 +198,10 @@ def main() -> None:
               + (f", fast {stages['fast'][-1]:.2f} s, recall@10 {r10[-1]:.1f}" if r10 else "")
               + (f", resident {stages['resident'][-1]:.2f} s" if stages["resident"] else ""),
               file=sys.stderr)
+    if args.reference:
+        reference = IndexView(args.reference, backbone, cfg)
+        compare_precisions(view, reference, queries, cfg, backbone, device)
+        reference.close()
     view.close()
     if resident_view is not None:
         resident_view.close()

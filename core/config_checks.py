@@ -32,6 +32,9 @@ BOUNDS = {
     "studio.preview_seconds": (0, None),
 }
 
+# What transfer.precision, index.precision and retrieval.precision may be (core/precision.py
+# resolves them; defined here, where no torch is imported, as the config is checked first).
+PRECISIONS = ("auto", "float32", "bfloat16")
 
 # What an optimisation may start from: the matched collage, or the decoded patch swap.
 STARTS = ("collage", "swap")
@@ -107,9 +110,18 @@ def _check_layers(cfg: dict[str, Any]) -> None:
                                   f"{cfg['backbone']['name']}; known: {', '.join(relus)}")
 
 
+def _check_precisions(cfg: dict[str, Any]) -> None:
+    for section in ("transfer", "index", "retrieval"):
+        value = cfg[section]["precision"]
+        if value not in PRECISIONS:
+            raise ConfigError(f"{section}.precision must be one of {', '.join(PRECISIONS)}, "
+                              f"got {value!r}")
+
+
 def check_config(cfg: dict[str, Any]) -> None:
     """Raise ConfigError naming the first setting that cannot work."""
     _check_finite(cfg)
     _check_ranges(cfg)
     _check_schedules(cfg["transfer"]["schedules"])
     _check_layers(cfg)
+    _check_precisions(cfg)

@@ -30,7 +30,8 @@ from index_build.engine import Engine, Features, Fill, fill_here, local_engine
 from index_build.faiss_index import (drop_generations, gpu_available, read_index, remove_artworks,
                                      resolve_factory, save_index, small_sample_note, train_index)
 from index_build.lock import index_lock
-from index_build.manifest import check_compatible, check_index_dir, write_manifest
+from index_build.manifest import (build_precision, check_compatible, check_index_dir,
+                                  write_manifest)
 from index_build.ondisk import index_file_records, ivfdata_of
 from index_build.repair import recover_manifest, remember, repair_files
 from index_build import sources
@@ -68,8 +69,9 @@ def _next_shard(db) -> int:
     return int(last.split("-")[1].split(".")[0]) + 1 if last else 1
 
 
-def _extract_pending(db, root: Path, index_dir: Path, features: Features, shard_size: int,
-                     report: BuildReport, on_artwork: Callable[[int], None] | None) -> None:
+def _extract_pending(db, root: Path, index_dir: Path, features: Features, precision: str,
+                     shard_size: int, report: BuildReport,
+                     on_artwork: Callable[[int], None] | None) -> None:
     pending = [(r["id"], r["path"]) for r in
                db.execute("SELECT id, path FROM artworks WHERE state='pending' ORDER BY id")]
     if not pending:
@@ -103,7 +105,7 @@ def _extract_pending(db, root: Path, index_dir: Path, features: Features, shard_
     start = time.perf_counter()
     with progress_bar("img") as bar:
         task = bar.add_task("features", total=len(pending), status="")
-        for item in features(root, pending):
+        for item in features(root, pending, precision):
             (done if item[1] is not None else failed).append(item)
             if len(done) + len(failed) >= shard_size:
                 flush()
@@ -214,14 +216,16 @@ def build_index(art_dir: Path, index_dir: Path, cfg: dict[str, Any], backbone: B
                     f"index {index_dir} was built with factory {manifest['factory_template']!r}, "
                     f"not {icfg['factory']!r}; rebuild it in a new --index directory")
             report.repairs += repair_files(index_dir, db, manifest)
+            precision = build_precision(index_dir, manifest, icfg["precision"], engine.device)
             if manifest.get("collection") not in (None, collection):
                 report.notes.append(f"collection now at {collection} (was {manifest['collection']})")
-            manifest |= wanted | {"collection": collection, "source": kind}
+            manifest |= wanted | {"collection": collection, "source": kind,
+                                  "precision": precision}
             remember(db, manifest)
             report.added, report.changed, report.gone = cat.sync(
                 db, artworks, lambda arts: sources.content_hashes(art_dir, kind, arts))
-            _extract_pending(db, art_dir, index_dir, engine.features, icfg["shard_size"], report,
-                             on_artwork)
+            _extract_pending(db, art_dir, index_dir, engine.features, precision,
+                             icfg["shard_size"], report, on_artwork)
             manifest = update_faiss(db, index_dir, manifest, icfg, report, engine.fill)
             remember(db, manifest)
             report.counts = cat.counts(db)

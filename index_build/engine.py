@@ -18,8 +18,9 @@ from index_build.extract import ArtworkImages, extract
 from index_build.faiss_index import add_artworks
 from index_build.store import FeatureStore
 
-# (collection root, [(artwork id, key)]) -> (id, map or None, error, width, height) each
-Features = Callable[[Path, list[tuple[int, str]]], Iterable[tuple]]
+# (collection root, [(artwork id, key)], precision) -> (id, map or None, error, width,
+# height) each, the network run in that precision (float32 or bfloat16)
+Features = Callable[[Path, list[tuple[int, str]], str], Iterable[tuple]]
 # (trained index, store, catalog rows, positions per artwork, index folder, generation,
 # advance(artworks done)) -> the index with the rows' patches added, ready to save
 Fill = Callable[[faiss.Index, FeatureStore, list, int, Path, int, Callable[[int], None]],
@@ -28,9 +29,11 @@ Fill = Callable[[faiss.Index, FeatureStore, list, int, Path, int, Callable[[int]
 
 @dataclass(frozen=True)
 class Engine:
-    """The two things a build engine does its own way."""
+    """The two things a build engine does its own way, and where its network runs (which
+    decides what `index.precision = "auto"` means)."""
     features: Features
     fill: Fill
+    device: torch.device
 
 
 def fill_here(index: faiss.Index, store: FeatureStore, rows: list, max_positions: int,
@@ -43,9 +46,9 @@ def local_engine(backbone: Backbone, cfg: dict[str, Any], device: torch.device) 
     """Maps from this process's network, images decoded in `index.workers` processes."""
     icfg = cfg["index"]
 
-    def features(root: Path, pending: list[tuple[int, str]]) -> Iterable[tuple]:
+    def features(root: Path, pending: list[tuple[int, str]], precision: str) -> Iterable[tuple]:
         images = ArtworkImages(root, pending, icfg["image_size"], cfg["images"]["max_pixels"])
         return extract(backbone, icfg["layer"], images, icfg["batch_size"], icfg["workers"],
-                       device)
+                       device, precision)
 
-    return Engine(features, fill_here)
+    return Engine(features, fill_here, torch.device(device))

@@ -13,6 +13,7 @@ from torch.utils.data import DataLoader, Dataset
 from core.backbone import Backbone
 from core.errors import ImageError
 from core.images import fit_long_side, to_tensor
+from core.precision import network_precision
 from index_build.sources import open_located
 
 BLOCK = 16  # relu5_x stride
@@ -54,27 +55,29 @@ class ArtworkImages(Dataset):
 
 
 def extract(backbone: Backbone, layer: str, images: ArtworkImages, batch_size: int,
-            workers: int, device: torch.device) -> Iterator[tuple]:
-    """Yield (id, (h, w, C) float16 map or None, error, width, height) for every artwork.
+            workers: int, device: torch.device, precision: str) -> Iterator[tuple]:
+    """Yield (id, (h, w, C) float16 map or None, error, width, height) for every artwork,
+    the network run in `precision` (float32 or bfloat16).
 
     Decoding runs in `workers` processes while the network runs here, so the network,
     not JPEG decoding, sets the pace.
     """
     loader = DataLoader(images, batch_size=None, num_workers=workers,
                         prefetch_factor=4 * batch_size if workers else None)
-    return maps_of(backbone, layer, loader, batch_size, device)
+    return maps_of(backbone, layer, loader, batch_size, device, precision)
 
 
 def maps_of(backbone: Backbone, layer: str, items: Iterable[tuple], batch_size: int,
-            device: torch.device) -> Iterator[tuple]:
+            device: torch.device, precision: str) -> Iterator[tuple]:
     """`extract` for items already decoded (ArtworkImages' tuples): equal shapes are run
     together, `batch_size` at a time, since a batch must be one tensor."""
     buckets: dict[tuple[int, int], list] = defaultdict(list)
 
     def run(batch_items: list) -> Iterator[tuple]:
         batch = torch.stack([item[1] for item in batch_items]).to(device)
-        with torch.inference_mode():
+        with torch.inference_mode(), network_precision(precision, device):
             maps = backbone(batch, [layer])[layer]
+        # Stored in float16 whichever precision made them: bfloat16's 8-bit mantissa fits.
         maps = maps.permute(0, 2, 3, 1).to(torch.float16).cpu().numpy()
         for item, fmap in zip(batch_items, maps):
             yield item[0], np.ascontiguousarray(fmap), None, item[3], item[4]

@@ -5,8 +5,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from core.errors import IndexDamagedError, IndexMismatchError, IndexMissingError
 from core.files import replace_durably
+from core.precision import resolve_precision
 
 MANIFEST_FILE = "manifest.json"
 FORMAT = 1
@@ -48,6 +51,27 @@ def check_compatible(index_dir: Path, manifest: dict[str, Any], wanted: dict[str
             raise IndexMismatchError(
                 f"index {index_dir} was built with {key}={manifest.get(key)!r}, "
                 f"but {wanted[key]!r} is asked for; rebuild it or use another --index")
+
+
+def built_precision(manifest: dict[str, Any]) -> str:
+    """The precision an index's maps were made in; indexes from before it was recorded
+    were made in float32."""
+    return manifest.get("precision", "float32")
+
+
+def build_precision(index_dir: Path, manifest: dict[str, Any], setting: str,
+                    device: torch.device) -> str:
+    """The precision a build makes maps in: a new index's is `setting` resolved for the
+    `device` the network runs on; an index already begun keeps its own (under `auto`), so
+    every map of it was made alike, and refuses another."""
+    if "backbone" not in manifest:
+        return resolve_precision(setting, device)
+    built = built_precision(manifest)
+    if setting not in ("auto", built):
+        raise IndexMismatchError(
+            f"index {index_dir} was built with precision={built!r}, but {setting!r} is asked "
+            f"for; leave index.precision at \"auto\" to add to it, or use another --index")
+    return built
 
 
 def require_index(index_dir: Path, faiss: bool = True) -> dict[str, Any]:

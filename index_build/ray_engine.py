@@ -61,11 +61,11 @@ def ray_session(address: str | None) -> Iterator[Any]:
 
 class ArtworkMaps:
     """An actor of Ray Data's pool: loads the network once, then decodes each batch of
-    artworks (`cpus` threads: PIL decodes without the GIL) and runs it."""
+    artworks (`cpus` threads: PIL decodes without the GIL) and runs it in `precision`."""
 
-    def __init__(self, root: Path, cfg: dict[str, Any], cpus: int) -> None:
+    def __init__(self, root: Path, cfg: dict[str, Any], cpus: int, precision: str) -> None:
         torch.set_num_threads(cpus)
-        self.root, self.cfg, self.icfg = root, cfg, cfg["index"]
+        self.root, self.cfg, self.icfg, self.precision = root, cfg, cfg["index"], precision
         self.net, self.device = backbone_from_config(cfg)
         self.decoders = ThreadPoolExecutor(cpus)
 
@@ -75,7 +75,7 @@ class ArtworkMaps:
                                self.cfg["images"]["max_pixels"])
         out = list(maps_of(self.net, self.icfg["layer"],
                            self.decoders.map(images.__getitem__, range(len(images))),
-                           self.icfg["batch_size"], self.device))
+                           self.icfg["batch_size"], self.device, self.precision))
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         return {"id": np.array([o[0] for o in out], np.int64),
                 "map": np.array([b"" if o[1] is None else o[1].tobytes() for o in out], object),
@@ -108,7 +108,7 @@ def _pool(cfg: dict[str, Any], resources: dict[str, float]) -> tuple[int, int, b
 def ray_features(cfg: dict[str, Any], peaks: dict[int, float]) -> Features:
     """The Features of the Ray engine; each actor's peak memory (MB) lands in `peaks`."""
 
-    def features(root: Path, pending: list[tuple[int, str]]) -> Iterator[tuple]:
+    def features(root: Path, pending: list[tuple[int, str]], precision: str) -> Iterator[tuple]:
         import ray  # ray_session, around every call, has checked it is installed
         from ray.data import ActorPoolStrategy, DataContext
 
@@ -117,7 +117,8 @@ def ray_features(cfg: dict[str, Any], peaks: dict[int, float]) -> Features:
         size, cpus, gpu = _pool(cfg, ray.cluster_resources())
         actor_cfg = cfg if gpu else cfg | {"backbone": cfg["backbone"] | {"device": "cpu"}}
         data = ray.data.from_items([{"id": i, "key": key} for i, key in pending])
-        data = data.map_batches(ArtworkMaps, fn_constructor_args=(root, actor_cfg, cpus),
+        data = data.map_batches(ArtworkMaps,
+                                fn_constructor_args=(root, actor_cfg, cpus, precision),
                                 batch_size=cfg["index"]["batch_size"],
                                 compute=ActorPoolStrategy(size=size), num_cpus=cpus,
                                 **({"num_gpus": 1} if gpu else {}))
@@ -137,9 +138,13 @@ def build_on_ray(art_dir: Path, index_dir: Path, cfg: dict[str, Any], backbone: 
     from index_build.ray_faiss import add_by_shards
 
     peaks: dict[int, float] = {}
-    with ray_session(address):
+    with ray_session(address) as ray:
+        # The actors' device, not this one, decides what index.precision "auto" means.
+        gpu = _pool(cfg, ray.cluster_resources())[2]
+        engine = Engine(ray_features(cfg, peaks), add_by_shards,
+                        torch.device("cuda" if gpu else "cpu"))
         report = build_index(art_dir, index_dir, cfg, backbone, torch.device("cpu"), on_artwork,
-                             Engine(ray_features(cfg, peaks), add_by_shards))
+                             engine)
     report.worker_peak_mb = [peaks[pid] for pid in sorted(peaks)]
     if peaks:
         report.notes.append(f"ray: {len(peaks)} worker{'s' * (len(peaks) != 1)}, peak memory "

@@ -16,7 +16,8 @@ from index_build.verify import faiss_problems, shard_problems
 # Manifest keys that never change once set: kept in the catalog too, so a lost manifest
 # can be written again.
 DURABLE = ("format", "created", "collection", "source", "backbone", "weights_sha256", "layer",
-           "image_size", "patch_size", "factory_template", "factory", "nlist", "trained_on")
+           "image_size", "patch_size", "factory_template", "factory", "nlist", "trained_on",
+           "precision")
 _GENERATION = re.compile(r"^index-(\d+)\.faiss$")
 
 

@@ -8,7 +8,7 @@ from rich.console import Console
 from core.errors import IndexMissingError
 from index_build import catalog as cat
 from index_build.build import BuildReport
-from index_build.manifest import require_index
+from index_build.manifest import built_precision, require_index
 
 out = Console(soft_wrap=True)
 
@@ -46,7 +46,8 @@ def print_status(index_dir: Path) -> None:
     try:
         c = cat.counts(db)
         out.print(f"index {index_dir} ({manifest.get('backbone')}, {manifest.get('layer')} at "
-                  f"{manifest.get('image_size')} px, {manifest.get('factory', 'not trained yet')}, "
+                  f"{manifest.get('image_size')} px in {built_precision(manifest)}, "
+                  f"{manifest.get('factory', 'not trained yet')}, "
                   f"{manifest.get('patches', 0):,} patches) of {manifest.get('collection')}")
         out.print(f"done {c['done']}, failed {c['failed']}, pending {c['pending']}, "
                   f"gone {c['missing']}, indexed {c['indexed']}")

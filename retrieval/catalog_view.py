@@ -44,6 +44,9 @@ class IndexView:
                 f"the collection of index {index_dir} was at {self.collection}, which is not "
                 f"there now; if it moved, run `artifier index build NEW_PLACE --index "
                 f"{index_dir}` to point the index at it")
+        # The photo's precision as set (retrieval.precision); resolved per device by
+        # retrieval/search.py's query_precision.
+        self.precision = cfg["retrieval"]["precision"]
         self.db = open_catalog(index_dir, readonly=True)
         self.store = FeatureStore(index_dir)
         self._faiss: faiss.Index | None = None

@@ -15,8 +15,10 @@ from core.backbone import Backbone
 from core.errors import ConfigError
 from core.images import load_image
 from core.patch_vectors import artwork_of, patch_vectors
+from core.precision import network_precision, resolve_precision
 from core.session import backbone_from_config
 from index_build.extract import index_input
+from index_build.manifest import built_precision
 from index_build.sources import located_exists
 from retrieval.catalog_view import IndexView
 from retrieval.rerank import exact_scores, rerank
@@ -61,15 +63,26 @@ class Retrieval:
                 "timings_s": self.timings, "gone": self.gone}
 
 
+def query_precision(setting: str, manifest: dict[str, Any], device: torch.device) -> str:
+    """The precision of a photo's network pass. auto: the one the index was built in, so
+    the photo's map is made as the artworks' were; float32 where `device` only emulates
+    bfloat16, which would take seconds a photo."""
+    if setting != "auto":
+        return resolve_precision(setting, device)
+    native = resolve_precision("auto", device) == "bfloat16"
+    return built_precision(manifest) if native else "float32"
+
+
 def photo_features(photo: Path | Image.Image, backbone: Backbone, view: IndexView,
                    device: torch.device, max_pixels: int) -> torch.Tensor:
-    """The photo's map at the size and layer the index was built with: (C, h, w). A photo
-    already decoded (the Python API, the studio) is used as it is."""
+    """The photo's float32 map at the size, layer and precision the index was built with:
+    (C, h, w). A photo already decoded (the Python API, the studio) is used as it is."""
     size, layer = view.manifest["image_size"], view.manifest["layer"]
     image = photo if isinstance(photo, Image.Image) else load_image(photo, max_pixels, size)
     batch = index_input(image, size, "the photo" if image is photo else photo).unsqueeze(0)
-    with torch.inference_mode():
-        return backbone(batch.to(device), [layer])[layer][0]
+    precision = query_precision(view.precision, view.manifest, device)
+    with torch.inference_mode(), network_precision(precision, device):
+        return backbone(batch.to(device), [layer])[layer][0].float()
 
 
 def approximate_scores(ids: np.ndarray, distances: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -126,3 +126,13 @@ def test_channels_last_layout_gives_the_same_features():
         a, b = plain(image, ["relu4_1"])["relu4_1"], last(image, ["relu4_1"])["relu4_1"]
     assert b.is_contiguous(memory_format=torch.channels_last)
     assert torch.allclose(a, b, rtol=1e-4, atol=1e-4)
+
+
+def test_cpu_autocast_runs_channels_last():
+    """NNPACK takes no bfloat16, so under CPU autocast oneDNN convolves, and it is faster
+    channels last whatever layout the float32 passes use."""
+    net = with_memory_format(load_backbone(), channels_last=False)
+    image = _image("chelsea-cat.jpg", 64)
+    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):
+        out = net(image, ["relu1_1"])["relu1_1"]
+    assert out.is_contiguous(memory_format=torch.channels_last)

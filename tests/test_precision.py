@@ -6,7 +6,7 @@ from core.config import load_config
 from core.errors import ConfigError
 from core.images import load_image
 from transfer.engine import loss_terms, working_pair
-from transfer.precision import resolve_precision
+from core.precision import resolve_precision
 from transfer.targets import compute_targets
 
 
@@ -31,7 +31,7 @@ def test_bfloat16_losses_are_within_a_few_percent_of_float32(backbone, photo_pat
 
 
 def test_auto_precision_is_bfloat16_where_the_hardware_has_it(monkeypatch):
-    from transfer import precision
+    from core import precision
 
     assert resolve_precision("auto", torch.device("cuda")) == "bfloat16"
     monkeypatch.setattr(torch.cpu, "get_capabilities", lambda: {"avx2": True, "avx512_bf16": False})

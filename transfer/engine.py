@@ -13,12 +13,13 @@ from core.backbone import Backbone
 from core.layers import stride_of
 from core.errors import ConfigError
 from core.images import fit_blocks, to_tensor
+from core.precision import network_precision, resolve_precision
 from transfer import losses
 from transfer.adam import adam
 from transfer.collage import matched_collage
 from transfer.cuda_graph import graphed
 from transfer.finish import finish, mask_tensor
-from transfer.precision import network_precision, resolve_precision, tf32_allowed
+from transfer.precision import tf32_allowed
 from transfer.strength import resolve_strength, start_image, with_strength
 from transfer.targets import Targets, compute_targets, features, masked
 from transfer.tiled import tiled_backward

@@ -16,8 +16,8 @@ import torch.nn.functional as F
 
 from core.backbone import Backbone
 from core.layers import stride_of
+from core.precision import network_precision
 from transfer import losses
-from transfer.precision import network_precision
 from transfer.targets import Targets
 
 # Pixels read around a tile: relu4_1 of VGG19 sees 68 px, 34 on each side; a multiple of 8
