@@ -17,7 +17,7 @@ from functools import lru_cache
 
 # mallopt's parameters (malloc.h), and the threshold set for both: a 512 px step's largest
 # buffer is about 50 MB. At 64 MB a 2048 px step's large buffers were mapped afresh again
-# and the step took 55 s against 25 (README, "Large sizes"), so only over 1 GiB.
+# and the step took 55 s against 25 (docs/benchmarks.md, "Large sizes"), so only over 1 GiB.
 M_TRIM_THRESHOLD = -1
 M_MMAP_THRESHOLD = -3
 THRESHOLD = 1 << 30

@@ -8,7 +8,7 @@ The palette match goes the other way: the optimisation's colour histogram pulls 
 result's colours towards the painting's but stops short (more at fewer steps), and a
 final remap finishes it. On the 12 benchmark pairs at 512 px (schedule 300, 200, 120) it
 took the judge's style distance from 0.311 to 0.299 and colour from 0.038 to 0.025, for
-content 0.972 against 0.966 (bench/quality.py row c-no-palette, README).
+content 0.972 against 0.966 (bench/quality.py row c-no-palette, docs/benchmarks.md).
 """
 from __future__ import annotations
 
