@@ -17,7 +17,7 @@ from core.errors import ConfigError, IndexMissingError
 from core.images import load_image
 from core.session import backbone_from_config
 from index_build.sources import open_located, parquet_row
-from retrieval.search import Match, Retrieval, photo_features, search
+from retrieval.search import Match, Retrieval, check_top, query
 from transfer.budget import check_memory
 from transfer.engine import Progress, check_settings, resolve_schedule
 from transfer.run import paint_pair, result_settings
@@ -81,15 +81,11 @@ class Artifier:
                style: Optional[str] = None) -> Retrieval:
         """`retrieve` with the timings of each stage and the count of matches skipped
         because their file left the collection."""
-        if top < 1:
-            raise ConfigError("--top must be at least 1")
-        view = self.index_view()
+        check_top(top)
         backbone, device = self.network
-        max_pixels = self.cfg["images"]["max_pixels"]
-        image = photo if isinstance(photo, (str, Path)) else as_image(photo, max_pixels)
-        feats = photo_features(Path(image) if isinstance(image, str) else image, backbone,
-                               view, device, max_pixels)
-        return search(view, feats, top, exact, self.cfg, device, style)
+        image = (Path(photo) if isinstance(photo, (str, Path))
+                 else as_image(photo, self.cfg["images"]["max_pixels"]))
+        return query(self.index_view(), backbone, device, image, top, exact, self.cfg, style)
 
     def retrieve(self, photo: ImageLike, top: int = 10, exact: bool = False,
                  style: Optional[str] = None) -> list[Match]:

@@ -201,29 +201,33 @@ def _resident_search(view: IndexView, photo: torch.Tensor, top: int, rcfg: dict[
         count *= 4
 
 
-def retrieve(photo: Path, index_dir: Path, top: int, exact: bool, cfg: dict[str, Any]
-             ) -> Retrieval:
-    """Everything `artifier retrieve` does short of printing."""
+def check_top(top: int) -> None:
+    """Refused before the network loads or the index opens."""
     if top < 1:
         raise ConfigError("--top must be at least 1")
+
+
+def query(view: IndexView, backbone: Backbone, device: torch.device,
+          photo: Path | Image.Image, top: int, exact: bool, cfg: dict[str, Any],
+          style: str | None = None) -> Retrieval:
+    """A photo's matches from an open index, with the time of each stage, the photo's
+    features first: what `artifier retrieve`, the Python API and the studio ask.
+    `top` is checked (`check_top`)."""
+    start = time.perf_counter()
+    feats = photo_features(photo, backbone, view, device, cfg["images"]["max_pixels"])
+    features_s = time.perf_counter() - start
+    result = search(view, feats, top, exact, cfg, device, style)
+    result.timings = {"features": features_s} | result.timings
+    return result
+
+
+def retrieve(photo: Path, index_dir: Path, top: int, exact: bool, cfg: dict[str, Any]
+             ) -> Retrieval:
+    """`query` with the network loaded and the index opened for this one photo."""
+    check_top(top)
     backbone, device = backbone_from_config(cfg)
     view = IndexView(index_dir, backbone, cfg)
     try:
-        start = time.perf_counter()
-        feats = photo_features(photo, backbone, view, device, cfg["images"]["max_pixels"])
-        features_s = time.perf_counter() - start
-        result = search(view, feats, top, exact, cfg, device)
-        result.timings = {"features": features_s} | result.timings
-        return result
+        return query(view, backbone, device, photo, top, exact, cfg)
     finally:
         view.close()
-
-
-def best_match(photo: Path, index_dir: Path, pick: int, cfg: dict[str, Any]) -> Match:
-    """The painting to paint `photo` with: the pick-th best match."""
-    if pick < 1:
-        raise ConfigError("--pick must be at least 1")
-    matches = retrieve(photo, index_dir, pick, False, cfg).matches
-    if len(matches) < pick:
-        raise ConfigError(f"--pick {pick}: the index holds only {len(matches)} artworks")
-    return matches[pick - 1]
