@@ -14,6 +14,7 @@ from core.layers import arch_of, layer_names
 BOUNDS = {
     "images.max_pixels": (1, None), "transfer.size": (1, None),
     "transfer.learning_rate": (1e-9, None), "transfer.content_weight": (0, None),
+    "transfer.instant.strength_power": (1e-9, None),
     "transfer.style_weight": (0, None), "transfer.hist_weight": (0, None),
     "transfer.tv_weight": (0, None),
     "transfer.colour_weight": (0, None), "transfer.painting_share": (0, 1),
@@ -64,8 +65,9 @@ def _check_finite(cfg: dict[str, Any]) -> None:
 
 def _check_ranges(cfg: dict[str, Any]) -> None:
     for name, (low, high) in BOUNDS.items():
-        section, key = name.split(".")
-        value = cfg[section][key]
+        value = cfg
+        for part in name.split("."):
+            value = value[part]
         if value == "auto":
             continue
         if value < low or (high is not None and value > high):

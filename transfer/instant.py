@@ -14,9 +14,8 @@ import torch
 from PIL import Image
 
 from core.backbone import Backbone
-from core.errors import ConfigError
 from transfer.decoder import cached_decoder, decode
-from transfer.engine import smallest_long_side, working_pair
+from transfer.engine import check_settings, working_pair
 from transfer.finish import finish
 from transfer.strength import auto_strength, log_gram_energy
 from transfer.swap import blend, centred, descriptors, swap
@@ -44,15 +43,6 @@ def _keys(photo: dict[str, torch.Tensor], painting: dict[str, torch.Tensor],
 def pair_strength(cfg: dict[str, Any], log_ratio: float | None) -> float:
     """The strength as set, or the pair's own from its `log_ratio` when "auto"."""
     return float(auto_strength(log_ratio) if cfg["strength"] == "auto" else cfg["strength"])
-
-
-def check_instant(photo: Image.Image, painting: Image.Image, cfg: dict[str, Any]) -> None:
-    """Refuse settings the swap cannot work with, before any time is spent."""
-    if not cfg["instant"]["strength_power"] > 0:
-        raise ConfigError("transfer.instant.strength_power must be above 0")
-    floor = smallest_long_side(photo, painting)
-    if cfg["size"] < floor:
-        raise ConfigError(f"size {cfg['size']} is too small for these images; use at least {floor}")
 
 
 def encode(backbone: Backbone, photo: torch.Tensor, painting: torch.Tensor,
@@ -94,7 +84,7 @@ def instant_paint(photo: Image.Image, painting: Image.Image, backbone: Backbone,
     `cfg` is the transfer section; its `instant` part picks the descriptor. With a
     mask only its white part is painted, the border feathered.
     """
-    check_instant(photo, painting, cfg)
+    check_settings(photo, painting, cfg, mask)
     photo_t, painting_t = working_pair(photo, painting, cfg["size"], device)
     photo_feats, painting_feats, strength = encode(backbone, photo_t, painting_t, cfg)
     feats, positions = swapped(photo_feats, painting_feats, strength, cfg)
