@@ -8,6 +8,7 @@ from pathlib import Path
 import faiss
 import pytest
 
+from artifier.session import Artifier
 from core.config import load_config
 from core.errors import IndexDamagedError
 from core.patch_vectors import artwork_of, patch_vectors
@@ -16,7 +17,7 @@ from index_build.lock import index_lock
 from index_build.manifest import read_manifest
 from index_build.store import FeatureStore
 from index_build.verify import verify_index
-from retrieval.search import best_match, retrieve
+from retrieval.search import retrieve
 from tests.cli import artifier, assert_one_line_error
 from tests.conftest import copy_collection, metadata_rows
 
@@ -150,7 +151,9 @@ def test_fast_path_ranks_every_artwork(fresh, photo_path):
     exact = retrieve(photo_path, index_dir, 100, True, load_config()).matches
     assert [m.id for m in fast] == [m.id for m in exact]
     assert len(fast) == SUBSET
-    assert best_match(photo_path, index_dir, SUBSET, few_hits).path == exact[-1].path
+    # --pick SUBSET, as `artifier transfer` takes it: the last of a fast retrieval.
+    with Artifier(index_dir, config=few_hits) as art:
+        assert art.retrieve(photo_path, top=SUBSET)[SUBSET - 1].path == exact[-1].path
 
 
 def _truncate_faiss(index_dir: Path) -> str:
