@@ -69,3 +69,22 @@ def test_palette_match_leaves_pixels_outside_the_mask(photo_path, painting_path)
     half = inside.numel()
     assert torch.equal(matched[:, half:], photo.reshape(3, -1)[:, half:])
     assert (matched[:, :half] - photo.reshape(3, -1)[:, :half]).abs().mean() > 0.02
+
+
+def test_rotation_passes_bring_the_painting_colour_combinations(photo_path, painting_path):
+    photo, painting = _pair(photo_path, painting_path, size=96)
+    once = match_palette(photo, painting)
+    joint = match_palette(photo, painting, rotations=10)
+    distance = lambda x: colour_distance(to_pil(x), to_pil(painting))  # noqa: E731
+    assert distance(joint) < 0.6 * distance(once)
+    # The photo's light and dark stay where they were.
+    luma = torch.stack([rgb_to_ycc(x)[0, 0].flatten() for x in (once, joint)])
+    assert torch.corrcoef(luma)[0, 1] > 0.9
+
+
+def test_rotation_passes_keep_half_the_spread_under_a_flat_painting(photo_path, painting_path):
+    photo, _ = _pair(photo_path, painting_path)
+    flat = torch.tensor([0.8, 0.3, 0.2]).view(1, 3, 1, 1).expand(1, 3, 40, 60)
+    matched = match_palette(photo, flat, rotations=10)
+    spread = lambda x: x.reshape(3, -1).std(1)  # noqa: E731
+    assert (spread(matched) >= 0.8 * KEEP_SPREAD * spread(photo)).all()

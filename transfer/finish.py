@@ -28,15 +28,19 @@ def feather(mask: torch.Tensor, radius: int) -> torch.Tensor:
 
 
 def finish(image: torch.Tensor, photo: torch.Tensor, painting: torch.Tensor,
-           cfg: dict[str, Any], mask: Image.Image | None = None) -> torch.Tensor:
-    """`image` at the photo's full working size, finished as `cfg` says."""
+           cfg: dict[str, Any], mask: Image.Image | None = None, rotations: int = 0
+           ) -> torch.Tensor:
+    """`image` at the photo's full working size, finished as `cfg` says; `rotations`
+    more palette passes (transfer/colour.py) for a decoded image, which no colour
+    histogram loss has pulled towards the painting's colour combinations."""
     full_mask = mask_tensor(mask, photo) if mask is not None else None
     if cfg["chroma_denoise"]:
         image = denoise_chroma(image)
     if cfg["preserve_colour"]:
         image = keep_photo_colour(image, photo)
     elif cfg["match_palette"]:
-        image = match_palette(image, painting, inside_positions(full_mask, photo.shape[2:]))
+        image = match_palette(image, painting, inside_positions(full_mask, photo.shape[2:]),
+                              rotations)
     if full_mask is not None:
         soft = feather(full_mask, max(2, cfg["size"] // 128))
         image = soft * image + (1 - soft) * photo

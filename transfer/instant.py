@@ -89,7 +89,8 @@ def instant_paint(photo: Image.Image, painting: Image.Image, backbone: Backbone,
     photo_feats, painting_feats, strength = encode(backbone, photo_t, painting_t, cfg)
     feats, positions = swapped(photo_feats, painting_feats, strength, cfg)
     image = decode(cached_decoder(str(device)), feats)
-    return finish(image, photo_t, painting_t, cfg, mask), positions, strength
+    rotations = cfg["instant"]["palette_rotations"]
+    return finish(image, photo_t, painting_t, cfg, mask, rotations), positions, strength
 
 
 def swap_start(cfg: dict[str, Any]) -> Callable[..., tuple[torch.Tensor, torch.Tensor]]:
@@ -104,6 +105,7 @@ def swap_start(cfg: dict[str, Any]) -> Callable[..., tuple[torch.Tensor, torch.T
         feats, positions = swapped(photo_feats, painting_feats, 1.0, full)
         with torch.no_grad():
             image = decode(cached_decoder(str(photo.device)), feats)
-        return finish(image, photo, painting, full), positions
+        return finish(image, photo, painting, full,
+                      rotations=full["instant"]["palette_rotations"]), positions
 
     return start
