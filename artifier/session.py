@@ -19,7 +19,8 @@ from core.session import backbone_from_config
 from index_build.sources import open_located, parquet_row
 from retrieval.search import Match, Retrieval, check_top, query
 from transfer.budget import check_memory
-from transfer.engine import Progress, check_settings, resolve_schedule
+from transfer.checks import check_settings
+from transfer.engine import Progress, resolve_schedule
 from transfer.run import paint_pair, result_settings
 
 PaintingLike = Union[None, Match, str, Path, Image.Image]
@@ -107,17 +108,19 @@ class Artifier:
         return resolve_schedule(self.transfer_settings(schedule=schedule),
                                 pick_device(self.cfg["backbone"]["device"]))
 
-    def paint(self, photo: ImageLike, painting: PaintingLike = None, *,
+    def paint(self, photo: ImageLike, painting: PaintingLike | list[PaintingLike] = None, *,
               size: Optional[int] = None, schedule: Optional[str] = None,
               strength: Optional[float | str] = None, preserve_colour: Optional[bool] = None,
               mask: Optional[ImageLike] = None, seed: Optional[int] = None,
               progress: Optional[Progress] = None) -> Painting:
         """The photo painted with the pieces of `painting`: a Match, a file (or a parquet
-        row, SHARD.parquet#ROW), a PIL image, or None for the best match in the index.
-        Settings left None are the config's; `progress(step, total, losses, image)` is
-        called after each step.
+        row, SHARD.parquet#ROW), a PIL image, or None for the best match in the index. A
+        list of them is a blend: each photo patch takes its best piece from any of them
+        (transfer/blend.py). Settings left None are the config's; `progress(step, total,
+        losses, image)` is called after each step.
 
         >>> art.paint(photo_img, "starry-night.jpg", size=256, strength=0.8).image  # doctest: +SKIP
+        >>> art.paint("photo.jpg", art.retrieve("photo.jpg", top=3))  # a blend  # doctest: +SKIP
         """
         tcfg = self.transfer_settings(size=size, schedule=schedule, strength=strength,
                                       preserve_colour=preserve_colour, seed=seed)
@@ -128,20 +131,28 @@ class Artifier:
         mask_img = None if mask is None else as_image(mask, max_pixels, "mask")
         if painting is None:
             painting = self.retrieve(photo_img, top=1)[0]
-        located = (painting.path if isinstance(painting, Match)
-                   else painting if isinstance(painting, (str, Path)) else None)
-        painting_img = (open_located(located, max_pixels) if located is not None
-                        else as_image(painting, max_pixels, "painting"))
-        check_settings(photo_img, painting_img, tcfg, mask_img)
+        given = painting if isinstance(painting, list) else [painting]
+        if not given:
+            raise ConfigError("a blend needs at least one painting")
+        opened = [_opened(one, max_pixels) for one in given]
+        images = [image for image, _, _ in opened]
+        chosen = images if len(images) > 1 else images[0]
+        check_settings(photo_img, chosen, tcfg, mask_img)
         backbone, device = self.network
-        painted = paint_pair(photo_img, painting_img, backbone, device, tcfg, progress, mask_img)
-        name = painting.name if isinstance(painting, Match) else _painting_name(located)
-        settings = result_settings(_named(photo), str(located) if located else None,
+        painted = paint_pair(photo_img, chosen, backbone, device, tcfg, progress, mask_img)
+        names = [name for _, name, _ in opened]
+        located = [str(path) if path else None for _, _, path in opened]
+        settings = result_settings(_named(photo), located if len(given) > 1 else located[0],
                                    _named(mask), resolve_schedule(tcfg, device)[0], self.cfg,
                                    device, painted.cfg)["artifier"]
-        sources = {"photo": _path(photo), "painting": _path(located), "mask": _path(mask)}
-        return Painting(painted.image, photo_img, painting_img, name, settings, painted.boxes,
-                        sources)
+        if len(given) > 1:
+            settings["blend"] = [{"name": name, "share": round(share, 4)}
+                                 for name, share in zip(names, painted.shares)]
+        sources = {"photo": _path(photo), "mask": _path(mask)} | {
+            f"painting {n + 1}" if len(given) > 1 else "painting": _path(path)
+            for n, (_, _, path) in enumerate(opened)}
+        return Painting(painted.image, photo_img, images[0], " + ".join(names), settings,
+                        painted.boxes, sources, images[1:], painted.painting_of)
 
     def close(self) -> None:
         """Close the index (the network is freed with the object)."""
@@ -154,6 +165,18 @@ class Artifier:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _opened(painting: PaintingLike, max_pixels: int
+            ) -> tuple[Image.Image, str, Optional[str | Path]]:
+    """A painting given as a Match, a file, a parquet row or an image: the image, its
+    name, and where it was read from (None for an image in memory)."""
+    located = (painting.path if isinstance(painting, Match)
+               else painting if isinstance(painting, (str, Path)) else None)
+    image = (open_located(located, max_pixels) if located is not None
+             else as_image(painting, max_pixels, "painting"))
+    name = painting.name if isinstance(painting, Match) else _painting_name(located)
+    return image, name, located
 
 
 def _painting_name(located: Optional[str | Path]) -> str:

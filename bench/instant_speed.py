@@ -44,8 +44,8 @@ def run_one(size: int, repeats: int) -> dict:
     from core.backbone import load_backbone
     from core.config import load_config
     from core.images import load_image
+    from transfer.checks import working_pair
     from transfer.decoder import cached_decoder, decode
-    from transfer.engine import working_pair
     from transfer.finish import finish
     from transfer.instant import encode, swapped
 
@@ -56,14 +56,14 @@ def run_one(size: int, repeats: int) -> dict:
     best = {stage: float("inf") for stage in STAGES}
     for _ in range(repeats):
         times = [time.perf_counter()]
-        photo_feats, painting_feats, strength = encode(backbone, photo, painting, cfg)
+        photo_feats, painting_feats, strength = encode(backbone, photo, [painting], cfg)
         times.append(time.perf_counter())
         feats, _ = swapped(photo_feats, painting_feats, strength, cfg)
         del photo_feats, painting_feats
         times.append(time.perf_counter())
         image = decode(decoder, feats)
         times.append(time.perf_counter())
-        finish(image, photo, painting, cfg)
+        finish(image, photo, painting, cfg, rotations=cfg["instant"]["palette_rotations"])
         times.append(time.perf_counter())
         for stage, start, end in zip(STAGES, times, times[1:]):
             best[stage] = min(best[stage], end - start)

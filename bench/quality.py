@@ -28,7 +28,7 @@ from core.config import load_config
 from core.images import load_image, save_png, to_pil
 from judge.metrics import judge_all
 from judge.network import load_judge
-from transfer.collage import matched_collage
+from transfer.collage import collage_and_matches
 from transfer.engine import paint
 from transfer.instant import instant_paint
 from transfer.matching import flat_index, match_positions
@@ -57,15 +57,16 @@ METRICS = ("content", "style", "colour", "grid")
 
 
 def hard_collage(photo: torch.Tensor, painting: torch.Tensor, backbone, layer: str,
-                 stride: int, orientations: int) -> torch.Tensor:
-    """The original's start: each matched painting block pasted whole, edges and all."""
+                 stride: int, orientations: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The original's start: each matched painting block pasted whole, edges and all; and
+    the correspondence."""
     with torch.no_grad():
         positions = match_positions(backbone(photo, [layer])[layer][0],
                                     [backbone(painting, [layer])[layer][0]])
     blocks = F.unfold(painting, stride, stride=stride)
     index = flat_index([(painting.shape[2] // stride, painting.shape[3] // stride)], positions)
     h, w = positions.shape[:2]
-    return F.fold(blocks[:, :, index], (h * stride, w * stride), stride, stride=stride)
+    return F.fold(blocks[:, :, index], (h * stride, w * stride), stride, stride=stride), positions
 
 
 BEFORE = ["transfer.painting_share=0.0", "transfer.border_pad=0", "transfer.colour_weight=0.0",
@@ -74,24 +75,24 @@ BEFORE = ["transfer.painting_share=0.0", "transfer.border_pad=0", "transfer.colo
 ROWS: dict[str, tuple[str, list[str], Callable]] = {
     "a": ("original recipe: hard 16-px collage, matched Gram, content, TV, Adam",
           [*BEFORE, "transfer.hist_weight=0", "transfer.chroma_denoise=false"], hard_collage),
-    "b": ("defaults before the quality work", BEFORE, matched_collage),
-    "c": ("today's defaults", [], matched_collage),
+    "b": ("defaults before the quality work", BEFORE, collage_and_matches),
+    "c": ("today's defaults", [], collage_and_matches),
     "c-fixed-strength": ("c with strength 0.5 for every pair instead of auto",
-                         ["transfer.strength=0.5"], matched_collage),
+                         ["transfer.strength=0.5"], collage_and_matches),
     "c-8-orientations": ("c with the painting's pieces also turned and mirrored",
-                         ["transfer.orientations=8"], matched_collage),
+                         ["transfer.orientations=8"], collage_and_matches),
     "c-matched": ("c, style and histogram targets from matched features only",
-                  ["transfer.painting_share=0.0"], matched_collage),
+                  ["transfer.painting_share=0.0"], collage_and_matches),
     "c-no-colour": ("c without the pixel colour histogram", ["transfer.colour_weight=0.0"],
-                    matched_collage),
+                    collage_and_matches),
     "c-zero-pad": ("c with VGG's zero padding at the border", ["transfer.border_pad=0"],
-                   matched_collage),
+                   collage_and_matches),
     "c-no-denoise": ("c without chroma denoising", ["transfer.chroma_denoise=false"],
-                     matched_collage),
+                     collage_and_matches),
     "c-no-palette": ("c without the final palette match", ["transfer.match_palette=false"],
-                     matched_collage),
+                     collage_and_matches),
     "c-no-relu1-hist": ("c without the relu1_1 histogram (a fifth of a GPU step)",
-                        ['transfer.hist_layers=["relu4_1"]'], matched_collage),
+                        ['transfer.hist_layers=["relu4_1"]'], collage_and_matches),
 }
 # name: (what it is, config overrides): painted in one pass by transfer/instant.py.
 SCRATCH = ["transfer.instant.nnst=false", "transfer.instant.centre=false"]

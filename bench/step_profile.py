@@ -36,8 +36,8 @@ VARIANTS: dict[str, tuple[dict, bool]] = {
 def setup(size: int, device: torch.device, cfg: dict):
     from core.backbone import load_backbone
     from core.images import load_image
-    from transfer.collage import matched_collage
-    from transfer.engine import working_pair
+    from transfer.collage import collage_and_matches
+    from transfer.checks import working_pair
     from core.precision import resolve_precision
     from transfer.strength import with_strength
 
@@ -45,7 +45,7 @@ def setup(size: int, device: torch.device, cfg: dict):
     photo, painting = working_pair(load_image(PHOTO), load_image(PAINTING), size, device)
     cfg = with_strength(cfg | {"strength": 0.5})
     cfg = cfg | {"precision": resolve_precision(cfg["precision"], device)}
-    start = matched_collage(photo, painting, backbone, cfg["collage_layer"], 16)
+    start = collage_and_matches(photo, painting, backbone, cfg["collage_layer"], 16)[0]
     return backbone, photo, painting, start, cfg
 
 

@@ -17,7 +17,8 @@ from studio.paint_job import paint_job
 from studio.routes_find import ArtId, artwork_file, existing_upload, studio_of
 from studio.uploads import new_id
 from transfer.budget import check_memory
-from transfer.engine import check_settings, resolve_schedule
+from transfer.checks import check_settings
+from transfer.engine import resolve_schedule
 
 router = APIRouter()
 EVENT_POLL_S = 0.25

@@ -35,6 +35,23 @@ def test_retrieve_then_paint_loads_the_network_once(small_index, photo_path, tmp
     assert saved.size == painting.image.size and "artifier" in saved.text
 
 
+def test_a_list_of_matches_paints_a_blend_that_names_them(small_index, photo_path, tmp_path):
+    with artifier.Artifier(index=small_index, config=TINY) as art:
+        matches = art.retrieve(photo_path, top=2)
+        blend = art.paint(photo_path, matches, schedule="instant", strength=1.0)
+    assert blend.painting_name == f"{matches[0].name} + {matches[1].name}"
+    assert blend.settings["style"] == [matches[0].path, matches[1].path]
+    assert [part["name"] for part in blend.settings["blend"]] == [m.name for m in matches]
+    assert abs(sum(part["share"] for part in blend.settings["blend"]) - 1) < 1e-3
+    assert set(np.unique(blend.painting_of)) <= {0, 1} and len(blend.others) == 1
+    # The map shows the result and both paintings at its height, 8 px apart.
+    height = blend.image.height
+    widths = [round(p.width * height / p.height) for p in (blend.painting, *blend.others)]
+    assert blend.provenance().size == (blend.image.width + sum(widths) + 16, height)
+    saved = Image.open(blend.save(tmp_path / "blend.png"))
+    assert '"blend"' in saved.text["artifier"]
+
+
 def test_paint_takes_paths_pil_images_and_arrays_alike(photo_path, painting_path, tmp_path):
     art = artifier.Artifier(config=TINY)
     photo = Image.open(photo_path).convert("RGB")

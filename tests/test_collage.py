@@ -3,8 +3,8 @@ import pytest
 import torch
 
 from core.images import fit_long_side, load_image, to_tensor
-from transfer.collage import blend_window, matched_collage, oriented, paste_blocks
-from transfer.engine import working_pair
+from transfer.collage import blend_window, collage_and_matches, oriented, paste_blocks
+from transfer.checks import working_pair
 from transfer.matching import carry_down, gather, match_positions, orient
 
 STRIDE = 16
@@ -48,7 +48,7 @@ def test_collage_rebuilds_the_photo_layout_from_shuffled_pieces(backbone, photo_
     order = torch.randperm(rows * cols, generator=torch.Generator().manual_seed(0))
     shuffled = (tiles[:, :, order].reshape(1, 3, rows, cols, tile, tile)
                 .permute(0, 1, 2, 4, 3, 5).reshape_as(photo))
-    collage = matched_collage(photo, shuffled, backbone, "relu5_1", STRIDE)
+    collage = collage_and_matches(photo, shuffled, backbone, "relu5_1", STRIDE)[0]
     assert collage.shape == photo.shape
     assert _corr(collage, photo) > 0.65
     assert _corr(collage, photo) > _corr(shuffled, photo) + 0.3
@@ -59,7 +59,7 @@ def test_collage_has_no_block_grid(backbone, photo_path, painting_path):
     # this is about the collage, not about how a painting's working size is cut.
     photo, painting = (to_tensor(fit_long_side(load_image(path), 256, STRIDE))
                        for path in (photo_path, painting_path))
-    collage = matched_collage(photo, painting, backbone, "relu5_1", STRIDE)
+    collage = collage_and_matches(photo, painting, backbone, "relu5_1", STRIDE)[0]
     assert _border_ratio(collage) < 1.3
     with torch.no_grad():
         positions = match_positions(backbone(photo, ["relu5_1"])["relu5_1"][0],
@@ -93,7 +93,7 @@ def test_matching_finds_the_orientation_of_a_turned_copy(backbone, painting_path
     inner = positions[1:-1, 1:-1, 0]  # border patches are zero-padded, so partial
     share = (inner == which).float().mean().item()
     assert share > 0.9, f"orientation {which} found for only {share:.0%} of positions"
-    as_painted = matched_collage(turned, painting, backbone, "relu5_1", STRIDE, 1)
-    all_turns = matched_collage(turned, painting, backbone, "relu5_1", STRIDE, 8)
+    as_painted = collage_and_matches(turned, painting, backbone, "relu5_1", STRIDE, 1)[0]
+    all_turns = collage_and_matches(turned, painting, backbone, "relu5_1", STRIDE, 8)[0]
     assert _corr(all_turns, turned) > 0.8
     assert _corr(all_turns, turned) > _corr(as_painted, turned) + 0.1

@@ -6,8 +6,9 @@ import torch
 from core.backbone import load_backbone
 from core.config import load_config
 from core.images import load_image
-from transfer.collage import matched_collage
-from transfer.engine import optimise, working_pair
+from transfer.collage import collage_and_matches
+from transfer.checks import working_pair
+from transfer.engine import optimise
 from transfer.targets import compute_targets
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(),
@@ -20,7 +21,7 @@ def test_graphed_steps_follow_the_eager_ones(photo_path, painting_path, precisio
     backbone = load_backbone(device=cuda)
     cfg = load_config()["transfer"] | {"precision": precision}
     photo, painting = working_pair(load_image(photo_path), load_image(painting_path), 192, cuda)
-    start = matched_collage(photo, painting, backbone, cfg["collage_layer"], 16)
+    start = collage_and_matches(photo, painting, backbone, cfg["collage_layer"], 16)[0]
     targets = compute_targets(backbone, photo, painting, cfg)
     runs = {}
     for graph in (False, True):

@@ -4,8 +4,9 @@ import torch
 from core.config import load_config
 from core.images import load_image
 from transfer import losses
-from transfer.collage import matched_collage
-from transfer.engine import loss_terms, optimise, working_pair
+from transfer.collage import collage_and_matches
+from transfer.checks import working_pair
+from transfer.engine import loss_terms, optimise
 from transfer.targets import compute_targets
 
 TERMS = ("content", "style", "hist", "colour", "tv")
@@ -15,7 +16,7 @@ TERMS = ("content", "style", "hist", "colour", "tv")
 def setup(backbone, photo_path, painting_path):
     cfg = load_config()["transfer"]
     photo, painting = working_pair(load_image(photo_path), load_image(painting_path), 96, "cpu")
-    start = matched_collage(photo, painting, backbone, cfg["collage_layer"], 16)
+    start = collage_and_matches(photo, painting, backbone, cfg["collage_layer"], 16)[0]
     return cfg, start, compute_targets(backbone, photo, painting, cfg)
 
 

@@ -5,7 +5,8 @@ from PIL import Image
 from core.config import load_config
 from core.errors import ConfigError
 from core.images import load_image
-from transfer.engine import paint, working_pair
+from transfer.checks import working_pair
+from transfer.engine import paint
 from transfer.targets import compute_targets
 
 TINY = {"size": 96, "schedule": "fast",

@@ -5,7 +5,8 @@ import torch
 from core.config import load_config
 from core.errors import ConfigError
 from core.images import load_image
-from transfer.engine import loss_terms, working_pair
+from transfer.checks import working_pair
+from transfer.engine import loss_terms
 from core.precision import resolve_precision
 from transfer.targets import compute_targets
 

@@ -8,7 +8,7 @@ from PIL import Image
 from core.images import load_image
 from tests.cli import artifier
 from transfer.collage import collage_and_matches
-from transfer.engine import working_pair
+from transfer.checks import working_pair
 from transfer.matching import orient
 from transfer.provenance import provenance_map, source_boxes
 

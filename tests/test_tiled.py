@@ -7,14 +7,9 @@ from core import winograd
 from core.config import load_config
 from core.errors import ConfigError
 from core.images import load_image
-from transfer.collage import matched_collage
-from transfer.engine import (
-    check_settings,
-    loss_terms,
-    optimise,
-    pixel_terms,
-    working_pair,
-)
+from transfer.collage import collage_and_matches
+from transfer.checks import check_settings, working_pair
+from transfer.engine import loss_terms, optimise, pixel_terms
 from transfer.targets import compute_targets
 from transfer.tiled import tile_boxes, tiled_backward
 
@@ -25,7 +20,7 @@ TILE = 48  # 160 x 112 px in 4 x 3 tiles: every tile border crosses the image
 def setup(request, backbone, photo_path, painting_path):
     cfg = load_config()["transfer"] | {"border_pad": request.param, "precision": "float32"}
     photo, painting = working_pair(load_image(photo_path), load_image(painting_path), 160, "cpu")
-    start = matched_collage(photo, painting, backbone, cfg["collage_layer"], 16)
+    start = collage_and_matches(photo, painting, backbone, cfg["collage_layer"], 16)[0]
     return cfg, start, compute_targets(backbone, photo, painting, cfg)
 
 

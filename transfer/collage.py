@@ -47,20 +47,17 @@ def oriented(painting: torch.Tensor, orientations: int) -> list[torch.Tensor]:
     return [orient(painting, which) for which in range(orientations)]
 
 
-def collage_and_matches(photo: torch.Tensor, painting: torch.Tensor, backbone, layer: str,
-                        stride: int, orientations: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+def collage_and_matches(photo: torch.Tensor, painting: torch.Tensor | list[torch.Tensor],
+                        backbone, layer: str, stride: int, orientations: int = 1
+                        ) -> tuple[torch.Tensor, torch.Tensor]:
     """The collage for a photo and a painting, both (1, 3, H, W) with sides multiples of
-    stride, from the painting's blocks in `orientations` orientations; and the
-    correspondence it was laid from, (h, w, 3) as `match_positions` gives it."""
-    paintings = oriented(painting, orientations)
+    stride, from the painting's blocks in `orientations` orientations, or from the
+    blocks of a blend's list of paintings, each as painted; and the correspondence it
+    was laid from, (h, w, 3) as `match_positions` gives it (its first column the
+    orientation, or which painting of the list)."""
+    paintings = painting if isinstance(painting, list) else oriented(painting, orientations)
     with torch.no_grad():
         photo_feats = backbone(photo, [layer])[layer][0]
         maps = [backbone(p, [layer])[layer][0] for p in paintings]
     positions = match_positions(photo_feats, maps)
     return paste_blocks(paintings, positions, stride), positions
-
-
-def matched_collage(photo: torch.Tensor, painting: torch.Tensor, backbone, layer: str,
-                    stride: int, orientations: int = 1) -> torch.Tensor:
-    """The collage alone (see `collage_and_matches`)."""
-    return collage_and_matches(photo, painting, backbone, layer, stride, orientations)[0]

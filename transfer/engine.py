@@ -16,18 +16,18 @@ from core.images import fit_blocks, to_tensor
 from core.precision import network_precision, resolve_precision
 from transfer import losses
 from transfer.adam import adam
-from transfer.collage import matched_collage
+from transfer.blend import blended_targets, palette_source, piece_shares
+from transfer.checks import check_settings, working_set
+from transfer.collage import collage_and_matches
 from transfer.cuda_graph import graphed
 from transfer.finish import finish, mask_tensor
 from transfer.precision import tf32_allowed
 from transfer.strength import resolve_strength, start_image, with_strength
-from transfer.targets import Targets, compute_targets, features, masked
+from transfer.targets import Targets, features, masked
 from transfer.tiled import tiled_backward
 
 # (step, steps in all, the loss terms last read, the image now): step 0 is the start.
 Progress = Callable[[int, int, dict[str, float], torch.Tensor], None]
-BLOCK = 16  # every working size is a multiple of the deepest stride used
-MIN_SHORT_SIDE = 48  # 3 positions at relu5_1: the smallest map a 3x3 patch fits in
 # Steps between reading the losses back for progress: on CUDA each read waits for the
 # device, so reading every step would stall the queue of kernels.
 REPORT_EVERY = 10
@@ -145,75 +145,17 @@ def check_finite(values: dict[str, float]) -> None:
                       f"({', '.join(bad) or 'total'}); lower {' or '.join(suspects)}")
 
 
-def working_pair(photo: Image.Image, painting: Image.Image, long_side: int,
-                 device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    """Photo and painting at a common long side, sides multiples of the block size."""
-    return (to_tensor(fit_blocks(photo, long_side, BLOCK)).to(device),
-            to_tensor(fit_blocks(painting, long_side, BLOCK)).to(device))
-
-
-def smallest_long_side(*images: Image.Image) -> int:
-    """The least long side at which every image keeps a short side of MIN_SHORT_SIDE."""
-    return max(math.ceil(MIN_SHORT_SIDE * max(im.size) / min(im.size) / BLOCK) * BLOCK
-               for im in images)
-
-
-def _check_layers(cfg: dict[str, Any]) -> None:
-    style = cfg["style_layers"]
-    if len(cfg["style_layer_weights"]) != len(style):
-        raise ConfigError("transfer.style_layer_weights needs one weight per style layer")
-    deepest = stride_of(style[0])
-    if any(stride_of(layer) > deepest for layer in [*style, *cfg["hist_layers"]]):
-        raise ConfigError("the first style layer is the match layer and must be the deepest")
-    stride = max(stride_of(layer) for layer in [*style, *cfg["hist_layers"], cfg["content_layer"]])
-    if cfg["border_pad"] % stride:
-        raise ConfigError(f"transfer.border_pad must be a multiple of {stride}, the deepest "
-                          "stride of the loss layers")
-
-
-# How far a mask's aspect ratio may differ from the photo's before it is refused: more
-# would move the painted region visibly off what the user drew.
-MASK_ASPECT_TOLERANCE = 0.02
-
-
-def check_settings(photo: Image.Image, painting: Image.Image, cfg: dict[str, Any],
-                   mask: Image.Image | None = None) -> int:
-    """Refuse settings that cannot work, before any time is spent; returns the size floor."""
-    _check_layers(cfg)
-    floor = smallest_long_side(photo, painting)
-    if cfg["size"] < floor:
-        raise ConfigError(f"size {cfg['size']} is too small for these images; use at least {floor}")
-    if mask is not None:
-        check_mask(mask, photo)
-        if cfg["size"] > cfg["tile"]:
-            raise ConfigError(f"a mask can be painted at sizes up to transfer.tile "
-                              f"({cfg['tile']} px) only; use a smaller --size")
-    return floor
-
-
-def check_mask(mask: Image.Image, photo: Image.Image) -> None:
-    """A mask must mark something to paint and have the photo's shape: a black mask would
-    paint nothing, and another shape would be stretched over the photo unnoticed."""
-    if mask.convert("L").getextrema()[1] < 128:
-        raise ConfigError("the mask is black everywhere, so it would paint nothing; paint "
-                          "white where the painting should go")
-    mask_aspect, photo_aspect = mask.width / mask.height, photo.width / photo.height
-    if abs(mask_aspect / photo_aspect - 1) > MASK_ASPECT_TOLERANCE:
-        raise ConfigError(f"the mask is {mask.width}x{mask.height} and the photo "
-                          f"{photo.width}x{photo.height}: another shape (aspect "
-                          f"{mask_aspect:.2f} against {photo_aspect:.2f}); make the mask the "
-                          "photo's shape")
-
-
-def paint(photo: Image.Image, painting: Image.Image, backbone: Backbone, cfg: dict[str, Any],
-          device: torch.device, progress: Progress | None = None,
-          mask: Image.Image | None = None, collage: Callable = matched_collage) -> torch.Tensor:
-    """The photo painted with the painting's pieces, (1, 3, H, W) in [0, 1].
+def paint(photo: Image.Image, painting: Image.Image | list[Image.Image], backbone: Backbone,
+          cfg: dict[str, Any], device: torch.device, progress: Progress | None = None,
+          mask: Image.Image | None = None, collage: Callable = collage_and_matches
+          ) -> torch.Tensor:
+    """The photo painted with the painting's pieces, (1, 3, H, W) in [0, 1]; a list of
+    paintings is a blend (transfer/blend.py).
 
     With a mask, only its white part is painted: style statistics are taken there, the
-    rest keeps the photo, and the border is feathered. `collage` makes the start (the
-    quality benchmark swaps in the original's hard-pasted one). On the CPU, freed
-    buffers are kept for the next step's (core/allocator.py).
+    rest keeps the photo, and the border is feathered. `collage` makes the start and its
+    correspondence (the quality benchmark swaps in the original's hard-pasted one). On
+    the CPU, freed buffers are kept for the next step's (core/allocator.py).
     """
     if torch.device(device).type == "cpu":
         keep_freed_memory()
@@ -221,34 +163,36 @@ def paint(photo: Image.Image, painting: Image.Image, backbone: Backbone, cfg: di
         return _paint(photo, painting, backbone, cfg, device, progress, mask, collage)
 
 
-def _paint(photo: Image.Image, painting: Image.Image, backbone: Backbone, cfg: dict[str, Any],
-           device: torch.device, progress: Progress | None, mask: Image.Image | None,
-           collage: Callable) -> torch.Tensor:
+def _paint(photo: Image.Image, painting: Image.Image | list[Image.Image], backbone: Backbone,
+           cfg: dict[str, Any], device: torch.device, progress: Progress | None,
+           mask: Image.Image | None, collage: Callable) -> torch.Tensor:
     floor = check_settings(photo, painting, cfg, mask)
     _, scales, iterations = resolve_schedule(cfg, device)
     torch.manual_seed(cfg["seed"])
     size = cfg["size"]
-    photo_full, painting_full = working_pair(photo, painting, size, device)
-    cfg = with_strength(resolve_strength(cfg, backbone, photo_full, painting_full))
+    photo_full, paintings_full = working_set(photo, painting, size, device)
+    cfg = with_strength(resolve_strength(cfg, backbone, photo_full, paintings_full[0]))
     cfg = cfg | {"precision": resolve_precision(cfg["precision"], device)}
     if cfg["strength"] == 0:
         return photo_full
     full_mask = mask_tensor(mask, photo_full) if mask is not None else None
-    image = start_image(collage(photo_full, painting_full, backbone, cfg["collage_layer"],
-                                stride_of(cfg["collage_layer"]), cfg["orientations"]),
-                        photo_full, cfg["strength"])
+    canvas, positions = collage(photo_full, paintings_full if len(paintings_full) > 1
+                                else paintings_full[0], backbone, cfg["collage_layer"],
+                                stride_of(cfg["collage_layer"]), cfg["orientations"])
+    shares = piece_shares(positions, len(paintings_full))
+    image = start_image(canvas, photo_full, cfg["strength"])
     if full_mask is not None:
         image = full_mask * image + (1 - full_mask) * photo_full
     total_steps, step = sum(iterations), 0
     if progress:
         progress(0, total_steps, {}, image)
     for scale, count in zip(scales, iterations):
-        photo_s, painting_s = working_pair(photo, painting, max(floor, round(size * scale)),
+        photo_s, paintings_s = working_set(photo, painting, max(floor, round(size * scale)),
                                            device)
         image = F.interpolate(image, size=photo_s.shape[2:], mode="bicubic",
                               align_corners=False, antialias=True).clamp(0, 1)
         scale_mask = mask_tensor(mask, photo_s) if mask is not None else None
-        targets = compute_targets(backbone, photo_s, painting_s, cfg, scale_mask)
+        targets = blended_targets(backbone, photo_s, paintings_s, shares, cfg, scale_mask)
 
         def on_step(values: dict[str, float], now: torch.Tensor) -> None:
             nonlocal step
@@ -261,4 +205,4 @@ def _paint(photo: Image.Image, painting: Image.Image, backbone: Backbone, cfg: d
     if image.shape[2:] != photo_full.shape[2:]:
         image = F.interpolate(image, size=photo_full.shape[2:], mode="bicubic",
                               align_corners=False).clamp(0, 1)
-    return finish(image, photo_full, painting_full, cfg, mask)
+    return finish(image, photo_full, palette_source(paintings_full, shares), cfg, mask)

@@ -14,8 +14,9 @@ import torch
 from PIL import Image
 
 from core.backbone import Backbone
+from transfer.blend import palette_source, piece_shares
+from transfer.checks import check_settings, working_set
 from transfer.decoder import cached_decoder, decode
-from transfer.engine import check_settings, working_pair
 from transfer.finish import finish
 from transfer.strength import auto_strength, log_gram_energy
 from transfer.swap import blend, centred, descriptors, swap
@@ -30,14 +31,14 @@ def _layers(cfg: dict[str, Any]) -> set[str]:
     return {DECODED} | ({SHALLOW} if cfg["instant"]["nnst"] else set())
 
 
-def _keys(photo: dict[str, torch.Tensor], painting: dict[str, torch.Tensor],
-          icfg: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
-    """The descriptors the photo's and the painting's patches are compared on."""
+def _keys(photo: dict[str, torch.Tensor], paintings: list[dict[str, torch.Tensor]],
+          icfg: dict[str, Any]) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """The descriptors the photo's and the paintings' patches are compared on."""
     layers = [DECODED, SHALLOW] if icfg["nnst"] else [DECODED]
-    maps = [[feats[layer][0] for layer in layers] for feats in (photo, painting)]
+    maps = [[feats[layer][0] for layer in layers] for feats in (photo, *paintings)]
     if icfg["centre"]:
         maps = [[centred(m) for m in each] for each in maps]
-    return descriptors(*maps)
+    return descriptors(maps[0], maps[1:])
 
 
 def pair_strength(cfg: dict[str, Any], log_ratio: float | None) -> float:
@@ -45,52 +46,70 @@ def pair_strength(cfg: dict[str, Any], log_ratio: float | None) -> float:
     return float(auto_strength(log_ratio) if cfg["strength"] == "auto" else cfg["strength"])
 
 
-def encode(backbone: Backbone, photo: torch.Tensor, painting: torch.Tensor,
-           cfg: dict[str, Any]) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor], float]:
-    """The photo's and the painting's features at the layers the swap needs, and the
-    strength. An automatic strength weighs the style layers' Gram energies, taken
-    in the same passes and dropped at once: at 2048 px the shallow maps are gigabytes."""
+def as_list(painting: torch.Tensor | list[torch.Tensor]) -> list[torch.Tensor]:
+    """One painting, or a blend's several, as a list."""
+    return painting if isinstance(painting, list) else [painting]
+
+
+def encode(backbone: Backbone, photo: torch.Tensor, paintings: list[torch.Tensor],
+           cfg: dict[str, Any]) -> tuple[dict[str, torch.Tensor], list[dict[str, torch.Tensor]],
+                                         float]:
+    """The photo's and each painting's features at the layers the swap needs, and the
+    strength. An automatic strength weighs the style layers' Gram energies of the photo
+    and the first (best matched) painting, taken in the same passes and dropped at once:
+    at 2048 px the shallow maps are gigabytes."""
     layers = _layers(cfg)
     weighed = set(cfg["style_layers"]) if cfg["strength"] == "auto" else set()
     kept, energies = [], []
     with torch.no_grad():
-        for image in (photo, painting):
-            feats = features(backbone, image, layers | weighed, cfg["border_pad"])
-            energies.append(log_gram_energy(feats, weighed) if weighed else 0.0)
+        for number, image in enumerate((photo, *paintings)):
+            weigh = weighed if number < 2 else set()
+            feats = features(backbone, image, layers | weigh, cfg["border_pad"])
+            energies.append(log_gram_energy(feats, weigh) if weigh else 0.0)
             kept.append({layer: feats[layer] for layer in layers})
             del feats
-    return kept[0], kept[1], pair_strength(cfg, energies[1] - energies[0] if weighed else None)
+    return kept[0], kept[1:], pair_strength(cfg, energies[1] - energies[0] if weighed else None)
 
 
-def swapped(photo: dict[str, torch.Tensor], painting: dict[str, torch.Tensor],
+def swapped(photo: dict[str, torch.Tensor], paintings: list[dict[str, torch.Tensor]],
             strength: float, cfg: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
     """The features to decode, (1, 512, h, w): the photo's relu4_1 blended towards its
-    swap, by the strength to the power `instant.strength_power` (0 and 1 stay the
-    ends); and the swap's correspondence."""
-    photo_keys, painting_keys = _keys(photo, painting, cfg["instant"])
-    swap_feats, positions = swap(photo[DECODED][0], [painting[DECODED][0]], photo_keys,
-                                 [painting_keys])
+    swap from the union of the paintings' patches, by the strength to the power
+    `instant.strength_power` (0 and 1 stay the ends); and the swap's correspondence
+    (its first column names the painting)."""
+    photo_keys, painting_keys = _keys(photo, paintings, cfg["instant"])
+    swap_feats, positions = swap(photo[DECODED][0], [p[DECODED][0] for p in paintings],
+                                 photo_keys, painting_keys)
     share = strength ** cfg["instant"]["strength_power"]
     return blend(photo[DECODED], swap_feats[None], share), positions
 
 
-def instant_paint(photo: Image.Image, painting: Image.Image, backbone: Backbone,
-                  cfg: dict[str, Any], device: torch.device,
+def _decoded(photo: torch.Tensor, paintings: list[torch.Tensor], backbone: Backbone,
+             cfg: dict[str, Any], mask: Image.Image | None
+             ) -> tuple[torch.Tensor, torch.Tensor, float]:
+    photo_feats, painting_feats, strength = encode(backbone, photo, paintings, cfg)
+    feats, positions = swapped(photo_feats, painting_feats, strength, cfg)
+    with torch.no_grad():
+        image = decode(cached_decoder(str(photo.device)), feats)
+    palette = palette_source(paintings, piece_shares(positions, len(paintings)))
+    finished = finish(image, photo, palette, cfg, mask, cfg["instant"]["palette_rotations"])
+    return finished, positions, strength
+
+
+def instant_paint(photo: Image.Image, painting: Image.Image | list[Image.Image],
+                  backbone: Backbone, cfg: dict[str, Any], device: torch.device,
                   mask: Image.Image | None = None) -> tuple[torch.Tensor, torch.Tensor, float]:
     """The photo painted in one pass, (1, 3, H, W) in [0, 1], the strength used (the
-    pair's own when "auto"), and the correspondence the swap took, (h, w, 3) (orientation 0, row, col at relu4_1), as the collage gives
-    it (transfer/provenance.py reads it with stride 8).
+    pair's own when "auto"), and the correspondence the swap took, (h, w, 3) (painting,
+    row, col at relu4_1), as the collage gives it (transfer/provenance.py reads it with
+    stride 8). A list of paintings is a blend (transfer/blend.py).
 
     `cfg` is the transfer section; its `instant` part picks the descriptor. With a
     mask only its white part is painted, the border feathered.
     """
     check_settings(photo, painting, cfg, mask)
-    photo_t, painting_t = working_pair(photo, painting, cfg["size"], device)
-    photo_feats, painting_feats, strength = encode(backbone, photo_t, painting_t, cfg)
-    feats, positions = swapped(photo_feats, painting_feats, strength, cfg)
-    image = decode(cached_decoder(str(device)), feats)
-    rotations = cfg["instant"]["palette_rotations"]
-    return finish(image, photo_t, painting_t, cfg, mask, rotations), positions, strength
+    photo_t, paintings_t = working_set(photo, painting, cfg["size"], device)
+    return _decoded(photo_t, paintings_t, backbone, cfg, mask)
 
 
 def swap_start(cfg: dict[str, Any]) -> Callable[..., tuple[torch.Tensor, torch.Tensor]]:
@@ -99,13 +118,8 @@ def swap_start(cfg: dict[str, Any]) -> Callable[..., tuple[torch.Tensor, torch.T
     it takes the collage's arguments and returns the image and its correspondence."""
     full = cfg | {"strength": 1.0}
 
-    def start(photo: torch.Tensor, painting: torch.Tensor, backbone: Backbone,
-              *_: Any) -> tuple[torch.Tensor, torch.Tensor]:
-        photo_feats, painting_feats, _ = encode(backbone, photo, painting, full)
-        feats, positions = swapped(photo_feats, painting_feats, 1.0, full)
-        with torch.no_grad():
-            image = decode(cached_decoder(str(photo.device)), feats)
-        return finish(image, photo, painting, full,
-                      rotations=full["instant"]["palette_rotations"]), positions
+    def start(photo: torch.Tensor, painting: torch.Tensor | list[torch.Tensor],
+              backbone: Backbone, *_: Any) -> tuple[torch.Tensor, torch.Tensor]:
+        return _decoded(photo, as_list(painting), backbone, full, None)[:2]
 
     return start

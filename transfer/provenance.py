@@ -18,34 +18,43 @@ from transfer.collage import collage_and_matches
 from transfer.matching import orient
 
 TINT = 0.55  # share of the position colour in the tinted images
+# A blend's paintings, one colour each in its map: far apart in hue, told apart at a glance.
+BLEND_COLOURS = np.array([(0.92, 0.26, 0.21), (0.16, 0.47, 0.95), (0.2, 0.75, 0.3),
+                          (0.98, 0.76, 0.1), (0.62, 0.3, 0.85), (0.1, 0.8, 0.82),
+                          (0.95, 0.45, 0.75), (0.55, 0.4, 0.2)], dtype=np.float32)
 
 
 def recording_collage(found: list[torch.Tensor],
                       make: Callable[..., tuple[torch.Tensor, torch.Tensor]] = collage_and_matches
-                      ) -> Callable[..., torch.Tensor]:
+                      ) -> Callable[..., tuple[torch.Tensor, torch.Tensor]]:
     """The engine's start (`make`: the collage, or the decoded swap), also appending its
     correspondence to `found`."""
-    def collage(*args: Any) -> torch.Tensor:
+    def collage(*args: Any) -> tuple[torch.Tensor, torch.Tensor]:
         canvas, positions = make(*args)
         found.append(positions)
-        return canvas
+        return canvas, positions
     return collage
 
 
-def source_boxes(positions: torch.Tensor, painting_hw: tuple[int, int],
+def source_boxes(positions: torch.Tensor, painting_hw: tuple[int, int] | list[tuple[int, int]],
                  stride: int) -> np.ndarray:
     """(h, w, 4) boxes x0, y0, x1, y1 in 0..1 of the painting as painted: the block each
-    result block was laid from. `painting_hw` is the painting's working size."""
-    rows, cols = painting_hw[0] // stride, painting_hw[1] // stride
-    grid = torch.stack(torch.meshgrid(torch.arange(rows), torch.arange(cols), indexing="ij"))
+    result block was laid from. `painting_hw` is the painting's working size; a list of
+    sizes is a blend's paintings, and the boxes are in the painting each block came from
+    (the correspondence's first column)."""
     pos = positions.cpu()
-    source = torch.empty(*pos.shape[:2], 2, dtype=torch.long)
+    blend = isinstance(painting_hw, list)
+    sizes = painting_hw if blend else [painting_hw] * (int(pos[..., 0].max()) + 1)
+    boxes = np.empty((*pos.shape[:2], 4), dtype=np.float32)
     for which in pos[..., 0].unique().tolist():
+        rows, cols = sizes[which][0] // stride, sizes[which][1] // stride
+        grid = torch.stack(torch.meshgrid(torch.arange(rows), torch.arange(cols),
+                                          indexing="ij"))
         here = pos[..., 0] == which
-        turned = orient(grid, which)
-        source[here] = turned[:, pos[..., 1][here], pos[..., 2][here]].T
-    r, c = source[..., 0].numpy(), source[..., 1].numpy()
-    return np.stack((c / cols, r / rows, (c + 1) / cols, (r + 1) / rows), -1).astype(np.float32)
+        r, c = (grid if blend else orient(grid, which))[:, pos[..., 1][here],
+                                                       pos[..., 2][here]].numpy()
+        boxes[here.numpy()] = np.stack((c / cols, r / rows, (c + 1) / cols, (r + 1) / rows), -1)
+    return boxes
 
 
 def position_colours(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -76,3 +85,34 @@ def provenance_map(result: Image.Image, painting: Image.Image, boxes: np.ndarray
     sheet.paste(_tint(result, per_pixel), (0, 0))
     sheet.paste(painted, (result.width + 8, 0))
     return sheet
+
+
+def side_by_side(images: list[Image.Image], height: int | None = None) -> Image.Image:
+    """The images in a row at one height (the first's by default), 8 px apart on white."""
+    height = height or images[0].height
+    scaled = [im.resize((max(1, round(im.width * height / im.height)), height),
+                        Image.Resampling.LANCZOS) if im.height != height else im
+              for im in images]
+    sheet = Image.new("RGB", (sum(im.width for im in scaled) + 8 * (len(scaled) - 1), height),
+                      "white")
+    x = 0
+    for im in scaled:
+        sheet.paste(im.convert("RGB"), (x, 0))
+        x += im.width + 8
+    return sheet
+
+
+def blend_map(result: Image.Image, paintings: list[Image.Image],
+              painting_of: np.ndarray) -> Image.Image:
+    """A blend's result beside its paintings, one height, each painting tinted with its
+    own colour and every result block with the colour of the painting it came from
+    (`painting_of`, (h, w) indices into `paintings`)."""
+    colours = BLEND_COLOURS[np.arange(len(paintings)) % len(BLEND_COLOURS)]
+    blocks = Image.fromarray((colours[painting_of] * 255 + 0.5).astype(np.uint8), "RGB")
+    per_pixel = np.asarray(blocks.resize(result.size, Image.Resampling.NEAREST),
+                           dtype=np.float32) / 255
+    tinted = []
+    for painting, colour in zip(paintings, colours):
+        scaled = side_by_side([painting], result.height)
+        tinted.append(_tint(scaled, np.broadcast_to(colour, (scaled.height, scaled.width, 3))))
+    return side_by_side([_tint(result, per_pixel), *tinted])

@@ -2,7 +2,7 @@
 it was made: what the Python API (and through it the CLI) and the studio share."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Optional
 
 import numpy as np
@@ -12,7 +12,9 @@ from PIL import Image
 from core.backbone import Backbone
 from core.images import fit_long_side, to_pil
 from core.layers import stride_of
-from transfer.engine import BLOCK, INSTANT, Progress, paint, schedule_start, working_pair
+from transfer.blend import piece_shares
+from transfer.checks import BLOCK, working_set
+from transfer.engine import INSTANT, Progress, paint, schedule_start
 from transfer.instant import DECODED, instant_paint, swap_start
 from transfer.provenance import recording_collage, source_boxes
 from transfer.strength import resolve_strength
@@ -26,27 +28,42 @@ class Painted:
     # For each result block, the painting box (x0, y0, x1, y1 in 0..1) it was laid from;
     # None when nothing was painted (strength 0).
     boxes: Optional[np.ndarray]
+    # A blend's: for each result block, which of its paintings it came from, and the share
+    # of the pieces each gave; None and [1.0] for one painting.
+    painting_of: Optional[np.ndarray] = None
+    shares: list[float] = field(default_factory=lambda: [1.0])
 
 
-def paint_pair(photo: Image.Image, painting: Image.Image, backbone: Backbone,
-               device: torch.device, tcfg: dict[str, Any], progress: Progress | None = None,
-               mask: Optional[Image.Image] = None) -> Painted:
-    """Paint a checked pair and keep where each piece came from."""
+def paint_pair(photo: Image.Image, painting: Image.Image | list[Image.Image],
+               backbone: Backbone, device: torch.device, tcfg: dict[str, Any],
+               progress: Progress | None = None, mask: Optional[Image.Image] = None) -> Painted:
+    """Paint a checked pair, or a photo with a blend's list of paintings, and keep where
+    each piece came from."""
     if tcfg["schedule"] == INSTANT:
         return _instant_pair(photo, painting, backbone, device, tcfg, progress, mask)
     if tcfg["strength"] == "auto":
-        tcfg = resolve_strength(tcfg, backbone, *working_pair(photo, painting, tcfg["size"],
-                                                              device))
+        photo_t, paintings_t = working_set(photo, painting, tcfg["size"], device)
+        tcfg = resolve_strength(tcfg, backbone, photo_t, paintings_t[0])
     found: list[torch.Tensor] = []
     swapped = schedule_start(tcfg, device) == "swap"
     start = recording_collage(found, swap_start(tcfg)) if swapped else recording_collage(found)
     image = to_pil(paint(photo, painting, backbone, tcfg, device, progress, mask, start))
-    boxes = None
-    if found:
-        working = fit_long_side(painting, tcfg["size"], BLOCK)
-        boxes = source_boxes(found[0], (working.height, working.width),
-                             stride_of(DECODED if swapped else tcfg["collage_layer"]))
-    return Painted(image, tcfg, boxes)
+    if not found:
+        return Painted(image, tcfg, None)
+    return _provenance(image, tcfg, painting, found[0],
+                       stride_of(DECODED if swapped else tcfg["collage_layer"]))
+
+
+def _provenance(image: Image.Image, tcfg: dict[str, Any],
+                painting: Image.Image | list[Image.Image], positions: torch.Tensor,
+                stride: int) -> Painted:
+    """The result with its boxes, and a blend's painting per block and shares."""
+    paintings = painting if isinstance(painting, list) else [painting]
+    sizes = [fit_long_side(p, tcfg["size"], BLOCK).size[::-1] for p in paintings]
+    if len(paintings) == 1:
+        return Painted(image, tcfg, source_boxes(positions, sizes[0], stride))
+    return Painted(image, tcfg, source_boxes(positions, sizes, stride),
+                   positions[..., 0].cpu().numpy(), piece_shares(positions, len(paintings)))
 
 
 def result_settings(photo: str, style: str, mask: Optional[str], schedule: str,
@@ -58,14 +75,14 @@ def result_settings(photo: str, style: str, mask: Optional[str], schedule: str,
                          "transfer": tcfg}}
 
 
-def _instant_pair(photo: Image.Image, painting: Image.Image, backbone: Backbone,
-                  device: torch.device, tcfg: dict[str, Any], progress: Progress | None,
-                  mask: Optional[Image.Image]) -> Painted:
+def _instant_pair(photo: Image.Image, painting: Image.Image | list[Image.Image],
+                  backbone: Backbone, device: torch.device, tcfg: dict[str, Any],
+                  progress: Progress | None, mask: Optional[Image.Image]) -> Painted:
     """The decoded swap as the result: its correspondence is the provenance."""
     image, positions, strength = instant_paint(photo, painting, backbone, tcfg, device, mask)
     if progress:
         progress(1, 1, {}, image)
-    working = fit_long_side(painting, tcfg["size"], BLOCK)
-    boxes = (source_boxes(positions, (working.height, working.width), stride_of(DECODED))
-             if strength > 0 else None)
-    return Painted(to_pil(image), tcfg | {"strength": strength}, boxes)
+    used = tcfg | {"strength": strength}
+    if strength == 0:
+        return Painted(to_pil(image), used, None)
+    return _provenance(to_pil(image), used, painting, positions, stride_of(DECODED))

@@ -73,18 +73,22 @@ def centred(feats: torch.Tensor) -> torch.Tensor:
     return feats - feats.mean((1, 2), keepdim=True)
 
 
-def descriptors(photo: list[torch.Tensor], painting: list[torch.Tensor]
-                ) -> tuple[torch.Tensor, torch.Tensor]:
-    """NNST's descriptor: the photo's and the painting's maps at several layers (deepest
+def descriptors(photo: list[torch.Tensor], paintings: list[list[torch.Tensor]]
+                ) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """NNST's descriptor: the photo's and each painting's maps at several layers (deepest
     first, each (C_l, H_l, W_l)) average-pooled to the deepest grid and joined along the
-    channels, each layer divided by the painting's root mean energy there so every
-    layer counts alike, and both images scaled the same (a cosine would otherwise
-    weigh the layers differently for the two)."""
+    channels, each layer divided by the paintings' root mean energy there so every
+    layer counts alike, and every image scaled the same (a cosine would otherwise
+    weigh the layers differently for each, and a blend's paintings unlike)."""
     def pooled(maps: list[torch.Tensor]) -> list[torch.Tensor]:
         grid = maps[0].shape[1:]
         return [m if m.shape[1:] == grid else F.adaptive_avg_pool2d(m, grid) for m in maps]
 
-    photo, painting = pooled(photo), pooled(painting)
-    scales = [m.square().sum(0).mean().sqrt().clamp_min(1e-12) for m in painting]
-    return (torch.cat([m / s for m, s in zip(photo, scales)]),
-            torch.cat([m / s for m, s in zip(painting, scales)]))
+    photo, paintings = pooled(photo), [pooled(p) for p in paintings]
+    scales = [torch.stack([p[layer].square().sum(0).mean() for p in paintings]).mean().sqrt()
+              .clamp_min(1e-12) for layer in range(len(photo))]
+
+    def joined(maps: list[torch.Tensor]) -> torch.Tensor:
+        return torch.cat([m / s for m, s in zip(maps, scales)])
+
+    return joined(photo), [joined(p) for p in paintings]
