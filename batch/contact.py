@@ -15,6 +15,13 @@ ROW_HEIGHT = 160  # px of each picture in contact.png
 GAP = 8
 
 
+def label(result: dict) -> str:
+    """"2. The Starry Night", or "blend of A + B" for a blend."""
+    if result["rank"] == "blend":
+        return f'blend of {html.escape(result["name"])}'
+    return f'{result["rank"]}. {html.escape(result["name"])}'
+
+
 def write_contact(report: BatchReport, out_dir: Path) -> tuple[Path, Path]:
     """index.html and contact.png in `out_dir`, naming only files that exist there."""
     page, sheet = out_dir / "index.html", out_dir / "contact.png"
@@ -26,8 +33,7 @@ def write_contact(report: BatchReport, out_dir: Path) -> tuple[Path, Path]:
         else:
             cells[0] += _img(out_dir, f"{entry.folder}/photo.jpg", "photo")
             for r in entry.results:
-                text = (f'{r["rank"]}. {html.escape(r["name"])} · {html.escape(r["style"])} '
-                        f'· score {r["score"]:.3f}')
+                text = (f'{label(r)} · {html.escape(r["style"])} · score {r["score"]:.3f}')
                 body = (html.escape(r["error"]) if r.get("error") else
                         _img(out_dir, f"{entry.folder}/{r['art']}", "painting")
                         + _img(out_dir, f"{entry.folder}/{r['file']}", "result"))

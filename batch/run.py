@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from artifier.session import Artifier
-from core.errors import ArtifierError, CollectionError
+from core.errors import ArtifierError, CollectionError, ConfigError
 from core.images import IMAGE_SUFFIXES, fit_long_side, load_image
 from retrieval.search import Match
+from transfer.provenance import side_by_side
 
 # Long side of the photo and painting thumbnails the contact page shows.
 THUMB_SIDE = 256
@@ -74,21 +75,30 @@ def _folders(photos: list[Path]) -> list[str]:
     return names
 
 
+def check_blend(blend: Optional[int]) -> None:
+    """A blend paints with two paintings or more; one is a painting of its own."""
+    if blend is not None and blend < 2:
+        raise ConfigError(f"--blend {blend}: a blend paints with 2 paintings or more")
+
+
 def paint_batch(art: Artifier, photos: list[Path], out_dir: Path, top: int,
-                on_result: Callable[[int, int], None] | None = None) -> BatchReport:
-    """Paint each photo with its `top` matches into OUT_DIR/PHOTO/NN-ARTWORK.png;
+                on_result: Callable[[int, int], None] | None = None,
+                blend: Optional[int] = None) -> BatchReport:
+    """Paint each photo with its `top` matches into OUT_DIR/PHOTO/NN-ARTWORK.png, and
+    with a blend of its first `blend` matches into OUT_DIR/PHOTO/blend-N.png;
     `on_result(done, total)` after each result, painted or found done."""
     start = time.monotonic()
     entries = [Entry(photo, folder) for photo, folder in zip(photos, _folders(photos))]
-    report, total, done = BatchReport(entries), len(photos) * top, 0
+    per_photo = top + (1 if blend else 0)
+    report, total, done = BatchReport(entries), len(photos) * per_photo, 0
     max_pixels = art.cfg["images"]["max_pixels"]
     for entry in entries:
         folder = out_dir / entry.folder
         try:
             photo = load_image(entry.photo, max_pixels, THUMB_SIDE)
-            matches = art.retrieve(entry.photo, top=top)
+            matches = art.retrieve(entry.photo, top=max(top, blend or 0))
         except ArtifierError as exc:
-            entry.error, done = str(exc), done + top
+            entry.error, done = str(exc), done + per_photo
             if on_result:
                 on_result(done, total)
             continue
@@ -96,28 +106,46 @@ def paint_batch(art: Artifier, photos: list[Path], out_dir: Path, top: int,
         thumb = folder / "photo.jpg"
         if not thumb.exists():
             fit_long_side(photo, THUMB_SIDE).save(thumb, quality=85)
-        for rank, match in enumerate(matches, start=1):
-            out = folder / result_name(rank, match)
-            result = {"rank": rank, "name": match.name, "style": match.style,
-                      "score": round(match.score, 4), "file": out.name,
-                      "art": out.with_suffix(".art.jpg").name}
-            if out.exists():
-                report.skipped += 1
-            else:
-                began = time.monotonic()
-                try:
-                    painted = art.paint(entry.photo, match)
-                    fit_long_side(painted.painting, THUMB_SIDE).save(folder / result["art"],
-                                                                     quality=85)
-                    painted.save(out)
-                    report.painted += 1
-                except ArtifierError as exc:
-                    result["error"] = str(exc)
-                report.painting_seconds += time.monotonic() - began
+        jobs: list[tuple[dict, Match | list[Match]]] = [
+            (_result(folder / result_name(rank, match), rank, [match]), match)
+            for rank, match in enumerate(matches[:top], start=1)]
+        if blend and len(matches) >= 2:
+            jobs.append((_result(folder / f"blend-{blend}.png", "blend", matches[:blend]),
+                         matches[:blend]))
+        for result, painting in jobs:
+            _paint_one(art, entry.photo, painting, folder, result, report)
             entry.results.append(result)
             done += 1
             if on_result:
                 on_result(done, total)
-        done += top - len(matches)
+        done += per_photo - len(jobs)
     report.seconds = time.monotonic() - start
     return report
+
+
+def _result(out: Path, rank: int | str, matches: list[Match]) -> dict:
+    """What the contact page shows of one result: a rank, or "blend" with its paintings."""
+    return {"rank": rank, "name": " + ".join(m.name for m in matches),
+            "style": ", ".join(dict.fromkeys(m.style for m in matches)),
+            # A blend's: its paintings' mean score.
+            "score": round(sum(m.score for m in matches) / len(matches), 4),
+            "file": out.name, "art": out.with_suffix(".art.jpg").name}
+
+
+def _paint_one(art: Artifier, photo: Path, painting: Match | list[Match], folder: Path,
+               result: dict, report: BatchReport) -> None:
+    """Paint one result unless its PNG is there; a failure is written into `result`."""
+    out = folder / result["file"]
+    if out.exists():
+        report.skipped += 1
+        return
+    began = time.monotonic()
+    try:
+        painted = art.paint(photo, painting)
+        paintings = side_by_side([painted.painting, *painted.others])
+        fit_long_side(paintings, THUMB_SIDE).save(folder / result["art"], quality=85)
+        painted.save(out)
+        report.painted += 1
+    except ArtifierError as exc:
+        result["error"] = str(exc)
+    report.painting_seconds += time.monotonic() - began

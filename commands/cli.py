@@ -68,6 +68,9 @@ def transfer(
     top: Annotated[Optional[int], typer.Option(
         help="Paint each photo with each of its best N matches (a batch: -o is a folder, "
              "default out/batch, with a contact page).")] = None,
+    blend: Annotated[Optional[int], typer.Option(
+        help="Paint with the best pieces of the top N matches together (a blend); in a "
+             "batch, each photo's blend beside its --top results.")] = None,
     mask: Annotated[Optional[Path], typer.Option(
         help="Paint only where this image is white; the rest keeps the photo.")] = None,
     strength: Annotated[Optional[str], typer.Option(
@@ -96,12 +99,12 @@ def transfer(
             raise ConfigError("a batch paints each photo with its own --top matches; "
                               "--style, --mask, --provenance, --triptych and --pick are for "
                               "one photo")
-        code = batch_command(photos, top or 1, output or Path("out/batch"), cfg, index)
+        code = batch_command(photos, top or 1, output or Path("out/batch"), cfg, index, blend)
         raise typer.Exit(code)
     from commands.paint_door import paint_command
 
     typer.echo(str(paint_command(photos[0], style, output, triptych, cfg, index, pick, mask,
-                                 provenance)))
+                                 provenance, blend)))
 
 
 @app.command()

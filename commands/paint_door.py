@@ -9,6 +9,7 @@ from typing import Any, Optional
 import torch
 
 from artifier.session import Artifier
+from batch.run import check_blend
 from core.errors import ConfigError
 from core.files import refuse_overwrite
 from core.images import check_output, save_png
@@ -19,7 +20,7 @@ from transfer.clock import painting_clock
 
 def paint_command(photo: Path, style: Optional[Path], output: Optional[Path], triptych: bool,
                   cfg: dict[str, Any], index: Path, pick: int, mask: Optional[Path] = None,
-                  provenance: Optional[Path] = None) -> Path:
+                  provenance: Optional[Path] = None, blend: Optional[int] = None) -> Path:
     """Paint `photo` and write a PNG whose text chunks hold the settings used."""
     outputs = {"output": output, "provenance map": provenance}
     refuse_overwrite(outputs, {"photo": photo, "painting": style, "mask": mask})
@@ -28,9 +29,20 @@ def paint_command(photo: Path, style: Optional[Path], output: Optional[Path], tr
             check_output(path)
     if pick < 1:
         raise ConfigError("--pick must be at least 1")
+    check_blend(blend)
+    if blend and (style or pick != 1):
+        raise ConfigError("--blend paints with the top matches; it takes no --style or --pick")
     with Artifier(index, config=cfg) as art:
         painting: Any = style
-        if style is None:
+        if blend:
+            painting = art.retrieve(photo, top=blend)
+            if len(painting) < blend:
+                raise ConfigError(f"--blend {blend}: the index holds only {len(painting)} "
+                                  "artworks")
+            for n, match in enumerate(painting, start=1):
+                refuse_overwrite(outputs, {f"painting {n}": Path(match.path)})
+            output = output or check_output(Path("out") / f"{photo.stem}-blend-{blend}.png")
+        elif style is None:
             matches = art.retrieve(photo, top=pick)
             if len(matches) < pick:
                 raise ConfigError(f"--pick {pick}: the index holds only {len(matches)} artworks")

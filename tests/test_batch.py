@@ -70,3 +70,29 @@ def test_a_killed_batch_resumes_to_the_same_files(small_index, tmp_path):
     assert _results(cut) == _results(whole)
     for name in _results(whole):
         assert Image.open(cut / name).tobytes() == Image.open(whole / name).tobytes()
+
+
+def test_blend_two_in_a_batch_names_both_paintings_on_the_page(small_index, tmp_path):
+    photos = _photos(tmp_path, ("chelsea-cat.jpg",))
+    out = tmp_path / "out"
+    run = artifier("transfer", photos, "--top", "1", "--blend", "2", "--index", small_index,
+                   "-o", out, *FAST)
+    assert run.returncode == 0, run.stderr
+    order = artifier("retrieve", PHOTOS / "chelsea-cat.jpg", "--index", small_index, "--top",
+                     "2", "--json")
+    wanted = [m["path"] for m in json.loads(order.stdout)["matches"]]
+    made = json.loads(Image.open(out / "chelsea-cat" / "blend-2.png").text["artifier"])
+    assert made["style"] == wanted and len(made["blend"]) == 2
+    page = (out / "index.html").read_text()
+    assert "blend of " in page and all((out / s).is_file()
+                                       for s in re.findall(r'src="([^"]+)"', page))
+    again = artifier("transfer", photos, "--top", "1", "--blend", "2", "--index", small_index,
+                     "-o", out, *FAST)
+    assert "0 painted, 2 already done" in again.stderr, again.stderr
+
+
+def test_a_blend_of_one_is_refused(small_index, tmp_path):
+    run = artifier("transfer", PHOTOS / "chelsea-cat.jpg", "--blend", "1", "--index",
+                   small_index, "-o", tmp_path / "x.png", *FAST)
+    assert run.returncode != 0 and "2 paintings or more" in run.stderr
+    assert "Traceback" not in run.stderr

@@ -90,3 +90,17 @@ def test_strength_zero_returns_the_photo_and_flags_are_recorded(tmp_path, photo_
     assert settings["strength"] == 0 and settings["preserve_colour"] is True
     assert_one_line_error(artifier("transfer", photo_path, "--style", painting_path,
                                    "--strength", "2"), "transfer.strength", "between 0 and 1")
+
+
+def test_blend_from_the_command_line_with_its_map(tmp_path, photo_path, small_index):
+    out, provenance = tmp_path / "blend.png", tmp_path / "map.png"
+    result = artifier("transfer", photo_path, "--blend", "2", "--index", small_index, "-o", out,
+                      "--provenance", provenance, *TINY)
+    assert result.returncode == 0, result.stderr
+    made = json.loads(Image.open(out).text["artifier"])
+    assert len(made["style"]) == 2 and [part["name"] for part in made["blend"]]
+    # The map: the result, then both paintings, at one height.
+    assert Image.open(provenance).width > 2 * Image.open(out).width
+    refused = artifier("transfer", photo_path, "--blend", "2", "--pick", "2", "--index",
+                       small_index, "-o", tmp_path / "b.png", *TINY)
+    assert_one_line_error(refused, "no --style or --pick")
