@@ -17,7 +17,7 @@ from studio.jobs import Job
 from studio.state import Studio
 from transfer.engine import INSTANT, resolve_schedule
 from transfer.instant import instant_paint
-from transfer.provenance import provenance_map
+from transfer.provenance import blend_map, provenance_map
 from transfer.run import paint_pair, result_settings
 
 
@@ -41,7 +41,7 @@ def work_done(scales: list[float], iterations: list[int], size: int) -> list[flo
     return [done / total for done in accumulate(costs)]
 
 
-def first_look(photo: Image.Image, painting: Image.Image, studio: Studio,
+def first_look(photo: Image.Image, painting: Image.Image | list[Image.Image], studio: Studio,
                tcfg: dict[str, Any]) -> Image.Image:
     """The decoded swap at the full size: the first look at a painting, in seconds on a
     CPU, which the optimisation's previews then refresh."""
@@ -49,11 +49,14 @@ def first_look(photo: Image.Image, painting: Image.Image, studio: Studio,
 
 
 def paint_job(studio: Studio, job: Job, photo: tuple[Image.Image, str],
-              painting: tuple[Image.Image, str], cfg: dict[str, Any]) -> None:
-    """Paint (image, name) pairs, reporting to `job` (a preview at the start and every
-    few seconds), and keep the result in the gallery."""
+              paintings: list[tuple[Image.Image, str]], cfg: dict[str, Any]) -> None:
+    """Paint the photo with the painting, or a blend of the paintings, each given as
+    (image, name), reporting to `job` (a preview at the start and every few seconds),
+    and keep the result in the gallery."""
     tcfg = cfg["transfer"]
-    (photo_img, photo_name), (painting_img, painting_name) = photo, painting
+    photo_img, photo_name = photo
+    images, names = [image for image, _ in paintings], [name for _, name in paintings]
+    painting_img = images if len(images) > 1 else images[0]
     schedule, scales, iterations = resolve_schedule(tcfg, studio.device)
     done = work_done(scales, iterations, tcfg["size"])
     every = cfg["studio"]["preview_seconds"]
@@ -74,15 +77,21 @@ def paint_job(studio: Studio, job: Job, photo: tuple[Image.Image, str],
     result_id = job.id
     folder = result_dir(studio.results, result_id)
     folder.mkdir(parents=True)
-    settings = result_settings(photo_name, painting_name, None, schedule, cfg, studio.device,
-                               painted.cfg)
+    settings = result_settings(photo_name, names if len(names) > 1 else names[0], None,
+                               schedule, cfg, studio.device, painted.cfg)
     save_png(painted.image, folder / "result.png", settings)
     fit_long_side(photo_img, tcfg["size"]).save(folder / "photo.png")
-    fit_long_side(painting_img, max(tcfg["size"], 512)).save(folder / "painting.png")
+    for number, image in enumerate(images):
+        # A blend's paintings are painting.png, painting-1.png, ... in the blend's order.
+        fit_long_side(image, max(tcfg["size"], 512)).save(
+            folder / ("painting.png" if number == 0 else f"painting-{number}.png"))
     boxes = painted.boxes.round(5).tolist() if painted.boxes is not None else None
-    (folder / "provenance.json").write_text(json.dumps({"boxes": boxes}))
+    blend = ({"paintings": names, "painting_of": painted.painting_of.tolist(),
+              "shares": painted.shares} if painted.painting_of is not None else {})
+    (folder / "provenance.json").write_text(json.dumps({"boxes": boxes} | blend))
     if painted.boxes is not None:
-        save_png(provenance_map(painted.image, painting_img, painted.boxes),
-                 folder / "provenance.png", settings)
-    add_result(studio.results, result_id, painting_name, time.monotonic() - start, settings)
+        tinted = (blend_map(painted.image, images, painted.painting_of) if blend
+                  else provenance_map(painted.image, images[0], painted.boxes))
+        save_png(tinted, folder / "provenance.png", settings)
+    add_result(studio.results, result_id, " + ".join(names), time.monotonic() - start, settings)
     job.result = result_id

@@ -8,9 +8,12 @@ from fastapi.responses import FileResponse
 
 from studio.gallery import delete_result, get_result, list_results, result_dir
 from studio.routes_find import studio_of
+from studio.routes_paint import MAX_BLEND
 
 router = APIRouter()
-FILES = {"result", "photo", "painting", "provenance"}
+# A blend's other paintings are painting-1, painting-2, ... (studio/paint_job.py).
+FILES = {"result", "photo", "painting", "provenance"} | {f"painting-{n}"
+                                                        for n in range(1, MAX_BLEND)}
 
 
 def record(request: Request, result_id: str) -> dict:

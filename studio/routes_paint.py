@@ -24,11 +24,18 @@ router = APIRouter()
 EVENT_POLL_S = 0.25
 
 
+# The most paintings a blend may take: each adds its features to the swap's memory and a
+# target computation per scale; the page offers the first matches, a row of cards.
+MAX_BLEND = 8
+
+
 class PaintRequest(BaseModel):
     photo: str
-    # The painting: an artwork of the index by id, or an uploaded painting.
+    # The painting: an artwork of the index by id, an uploaded painting, or a blend of
+    # artworks (transfer/blend.py).
     art: Optional[ArtId] = None
     painting: Optional[str] = None
+    arts: Optional[list[ArtId]] = Field(None, min_length=2, max_length=MAX_BLEND)
     size: Optional[int] = Field(None, ge=1)
     schedule: Optional[str] = None
     strength: Union[float, str, None] = None
@@ -38,25 +45,29 @@ class PaintRequest(BaseModel):
 @router.post("/jobs")
 def start(request: Request, ask: PaintRequest) -> dict:
     studio = studio_of(request)
-    if (ask.art is None) == (ask.painting is None):
-        raise HTTPException(400, "name one painting: an artwork (art) or an upload (painting)")
+    if sum(given is not None for given in (ask.art, ask.painting, ask.arts)) != 1:
+        raise HTTPException(400, "name one painting: an artwork (art), an upload (painting) "
+                                 "or artworks to blend (arts)")
     photo = existing_upload(studio, ask.photo)
-    if ask.art is not None:
-        painting, name = artwork_file(studio, ask.art)
+    if ask.arts is not None:
+        located = [artwork_file(studio, art) for art in ask.arts]
+    elif ask.art is not None:
+        located = [artwork_file(studio, ask.art)]
     else:
-        painting, name = str(existing_upload(studio, ask.painting)), "your painting"
+        located = [(str(existing_upload(studio, ask.painting)), "your painting")]
     cfg = with_overrides(studio.cfg, [f"transfer.{key}={json.dumps(value)}" for key, value in
-                                      ask.model_dump(exclude={"photo", "art", "painting"}).items()
+                                      ask.model_dump(exclude={"photo", "art", "painting",
+                                                              "arts"}).items()
                                       if value is not None])
     max_pixels = cfg["images"]["max_pixels"]
     photo_img = load_image(photo, max_pixels, cfg["transfer"]["size"])
-    painting_img = open_located(painting, max_pixels)
+    paintings = [(open_located(path, max_pixels), name) for path, name in located]
     check_memory(photo_img, cfg["transfer"], studio.device)
-    check_settings(photo_img, painting_img, cfg["transfer"])
+    check_settings(photo_img, [image for image, _ in paintings], cfg["transfer"])
     resolve_schedule(cfg["transfer"], studio.device)
-    job = Job(new_id(), name)
-    studio.jobs.submit(job, lambda j: paint_job(studio, j, (photo_img, photo.name),
-                                                (painting_img, name), cfg))
+    job = Job(new_id(), " + ".join(name for _, name in paintings))
+    studio.jobs.submit(job, lambda j: paint_job(studio, j, (photo_img, photo.name), paintings,
+                                                cfg))
     return job.public(studio.jobs.ahead_of(job))
 
 

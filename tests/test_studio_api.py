@@ -211,3 +211,22 @@ def test_instant_is_a_schedule_of_the_page(client, photo_id, results):
     assert json.loads(result.text["artifier"])["schedule"] == "instant"
     # The swap's correspondence, at relu4_1 (8 px a position), is the provenance.
     assert np.array(record["boxes"]).shape == (result.height // 8, result.width // 8, 4)
+
+
+def test_blend_the_selected_names_each_painting_of_its_pieces(client, photo_id, results):
+    arts = [m["id"] for m in client.post("/api/matches", json={"photo": photo_id, "top": 2})
+            .json()["matches"]]
+    events = _events(client, _paint(client, photo_id, arts=arts, schedule="instant",
+                                     strength=1.0))
+    assert events[-1]["state"] == "done", events[-1]
+    record = client.get(f"/api/results/{events[-1]['result']}").json()
+    assert len(record["paintings"]) == 2 and " + " in record["painting_name"]
+    painting_of = np.array(record["painting_of"])
+    assert painting_of.shape == np.array(record["boxes"]).shape[:2]
+    assert set(np.unique(painting_of)) == {0, 1} and abs(sum(record["shares"]) - 1) < 1e-6
+    for name in ("painting", "painting-1", "provenance"):
+        assert client.get(f"/api/results/{record['id']}/{name}.png").status_code == 200
+    refused = client.post("/api/jobs", json={"photo": photo_id, "arts": arts[:1]})
+    assert refused.status_code == 422
+    both = client.post("/api/jobs", json={"photo": photo_id, "arts": arts, "art": arts[0]})
+    assert both.status_code == 400 and "one painting" in both.json()["detail"]

@@ -96,3 +96,25 @@ def test_find_paint_and_trace_a_piece_back(server, browser, photo_path):
     wait.until(lambda b: len(b.find_elements(By.CSS_SELECTOR, ".card.result")) == 6)
     assert browser.find_element(By.ID, "paint-error").text == ""
     _shot(browser, "5-top-five")
+
+    # Blend the selected: tick two matches, paint them together, point at the result.
+    ticks = browser.find_elements(By.CSS_SELECTOR, ".card.match .blend-tick input")
+    ticks[0].click()
+    ticks[1].click()
+    blend = browser.find_element(By.ID, "blend-button")
+    assert blend.is_enabled() and "(2)" in blend.text
+    blend.click()
+    wait.until(lambda b: len(b.find_elements(By.CSS_SELECTOR, ".card.result")) == 7)
+    wait.until(ready.visibility_of_element_located((By.ID, "result-links")))
+    assert browser.find_element(By.ID, "paint-error").text == ""
+    assert " + " in browser.find_element(By.ID, "t-painting-name").text
+    result = browser.find_element(By.ID, "t-result")
+    names = set()
+    for fraction in (-0.4, -0.2, 0.0, 0.2, 0.4):
+        for other in (-0.4, 0.0, 0.4):
+            ActionChains(browser).move_to_element_with_offset(
+                result, int(result.size["width"] * fraction),
+                int(result.size["height"] * other)).perform()
+            names.add(browser.find_element(By.ID, "t-painting-name").text)
+    assert any("(1 of 2)" in n for n in names) and any("(2 of 2)" in n for n in names)
+    _shot(browser, "6-blend")

@@ -1,7 +1,7 @@
 // Artifier Studio: find, paint, browse. Plain JS over the /api routes; nothing from outside.
 "use strict";
 const $ = (id) => document.getElementById(id);
-const state = { photo: null, painting: null, job: null, events: null, boxes: null };
+const state = { photo: null, painting: null, job: null, events: null, boxes: null, blend: new Set() };
 
 async function api(path, options = {}) {
   const response = await fetch("/api" + path, options);
@@ -48,6 +48,7 @@ async function findMatches() {
   $("match-status").textContent = "Finding paintings…";
   const found = await postJson("/matches", { photo: state.photo, top: state.info.defaults.matches, style });
   state.matches = found.matches;
+  state.blend.clear();
   $("matches").replaceChildren(...found.matches.map(matchCard));
   $("match-status").textContent = `${found.matches.length} best matches${style ? " in " + style : ""}, from ${found.photo_patches} photo patches. Pick one.`;
   const first = $("matches").firstChild;
@@ -61,6 +62,14 @@ function matchCard(m) {
     el("b", { textContent: m.title || "untitled" }), el("span", { textContent: m.artist }),
     el("span", { className: "muted", textContent: `${m.style} · ${m.score.toFixed(1)}` }));
   card.onclick = () => choosePainting({ art: m.id }, `/api/art/${m.id}`, name, card);
+  // Ticked cards are painted together by "Blend the selected".
+  const tick = el("input", { type: "checkbox", title: "blend with the other ticked matches" });
+  tick.onclick = (event) => {
+    event.stopPropagation();
+    if (tick.checked) state.blend.add(m.id); else state.blend.delete(m.id);
+    updatePaintButton();
+  };
+  card.append(el("label", { className: "blend-tick", onclick: (event) => event.stopPropagation() }, tick, " blend"));
   return card;
 }
 
@@ -75,6 +84,8 @@ function choosePainting(painting, url, name, card) {
 function updatePaintButton() {
   $("paint-button").disabled = !(state.photo && state.painting) || Boolean(state.job);
   $("paint-top-button").disabled = !(state.photo && state.matches && state.matches.length) || Boolean(state.job);
+  $("blend-button").disabled = !(state.photo && state.blend.size >= 2) || Boolean(state.job);
+  $("blend-button").textContent = `Blend the selected${state.blend.size ? ` (${state.blend.size})` : ""}`;
 }
 
 function settings() {
@@ -121,6 +132,21 @@ async function paintTop() {
   } catch (error) { $("paint-error").textContent = error.message; }
 }
 
+// The photo painted with the ticked matches together: each of its parts takes its best
+// piece from any of them.
+async function paintBlend() {
+  $("paint-error").textContent = "";
+  try {
+    const chosen = state.matches.filter((m) => state.blend.has(m.id));
+    const job = await postJson("/jobs", { photo: state.photo, ...settings(), arts: chosen.map((m) => m.id) });
+    state.job = job.id;
+    showTriptych(`/api/uploads/${state.photo}.png`, `/api/art/${chosen[0].id}`, chosen.map((m) => m.title).join(" + "), null);
+    $("progress").hidden = false; $("cancel-button").hidden = false; $("result-links").hidden = true;
+    updatePaintButton();
+    follow(job.id);
+  } catch (error) { $("paint-error").textContent = error.message; }
+}
+
 function follow(jobId) {
   const events = new EventSource(`/api/jobs/${jobId}/events`);
   state.events = events;
@@ -153,7 +179,7 @@ function showTriptych(photoUrl, paintingUrl, paintingName, resultUrl) {
   $("t-painting-name").textContent = paintingName;
   $("t-result").removeAttribute("src");
   if (resultUrl) $("t-result").src = resultUrl;
-  $("highlight").hidden = true; state.boxes = null;
+  $("highlight").hidden = true; state.boxes = null; state.blendOf = null;
 }
 
 async function openResult(id) {
@@ -163,6 +189,8 @@ async function openResult(id) {
   const t = r.settings.artifier.transfer;
   $("t-result-caption").textContent = `result · ${t.size} px · strength ${Number(t.strength).toFixed(2)} · ${r.seconds.toFixed(0)} s`;
   state.boxes = r.boxes;
+  // A blend: which painting each block came from; the middle panel shows that one.
+  state.blendOf = r.painting_of ? { of: r.painting_of, names: r.paintings, base, shown: 0 } : null;
   $("download").href = `${base}/result.png?download=1`;
   $("provenance-link").href = `${base}/provenance.png`;
   $("provenance-link").hidden = !r.boxes;
@@ -179,6 +207,13 @@ function pointAt(event) {
   const c = Math.min(cols - 1, Math.floor((event.clientX - rect.left) / rect.width * cols));
   if (r < 0 || c < 0) return;
   place($("cursor-box"), img, [c / cols, r / rows, (c + 1) / cols, (r + 1) / rows]);
+  const blend = state.blendOf;
+  if (blend && blend.of[r][c] !== blend.shown) {
+    blend.shown = blend.of[r][c];
+    $("t-painting").src = `${blend.base}/${blend.shown ? `painting-${blend.shown}` : "painting"}.png`;
+    $("t-painting").onload = () => place($("highlight"), $("t-painting"), state.boxes[r][c]);
+  }
+  if (blend) $("t-painting-name").textContent = `${blend.names[blend.shown]} (${blend.shown + 1} of ${blend.names.length})`;
   place($("highlight"), $("t-painting"), state.boxes[r][c]);
 }
 
@@ -259,6 +294,7 @@ $("style-filter").onchange = () => findMatches().catch((error) => { $("find-erro
 $("strength-auto").onchange = (e) => { $("strength").disabled = e.target.checked; };
 $("paint-button").onclick = paint;
 $("paint-top-button").onclick = paintTop;
+$("blend-button").onclick = paintBlend;
 $("cancel-button").onclick = () => state.job && api(`/jobs/${state.job}`, { method: "DELETE" }).catch(() => {});
 $("t-result").onmousemove = pointAt;
 $("t-result").onclick = pointAt;
