@@ -100,13 +100,15 @@ INSTANT_ROWS: dict[str, tuple[str, list[str]]] = {
     "instant": ("instant painting: NNST descriptor, centred, auto strength", []),
     "instant-linear": ("instant, blend share the strength itself",
                        ["transfer.instant.strength_power=1.0"]),
-    "instant-fixed": ("instant at strength 0.5 for every pair (blend share 0.76)",
+    "instant-fixed": ("instant at strength 0.5 for every pair (blend share 0.84)",
                       ["transfer.strength=0.5"]),
     "instant-full": ("instant at strength 1, the full swap", ["transfer.strength=1.0"]),
     "instant-relu4": ("instant-full, relu4_1 alone", ["transfer.strength=1.0",
                                                       "transfer.instant.nnst=false"]),
     "instant-scratch": ("instant-full, relu4_1 alone, not centred (the first sketch)",
                         ["transfer.strength=1.0", *SCRATCH]),
+    "instant-one-palette": ("instant with the palette matched along the painting's own "
+                            "axes only", ["transfer.instant.palette_rotations=0"]),
 }
 
 
