@@ -19,7 +19,7 @@ from core.session import backbone_from_config
 from index_build.sources import open_located, parquet_row
 from retrieval.search import Match, Retrieval, check_top, query
 from transfer.budget import check_memory
-from transfer.checks import check_settings
+from transfer.checks import as_list, check_settings
 from transfer.engine import Progress, resolve_schedule
 from transfer.run import paint_pair, result_settings
 
@@ -131,15 +131,14 @@ class Artifier:
         mask_img = None if mask is None else as_image(mask, max_pixels, "mask")
         if painting is None:
             painting = self.retrieve(photo_img, top=1)[0]
-        given = painting if isinstance(painting, list) else [painting]
+        given = as_list(painting)
         if not given:
             raise ConfigError("a blend needs at least one painting")
         opened = [_opened(one, max_pixels) for one in given]
         images = [image for image, _, _ in opened]
-        chosen = images if len(images) > 1 else images[0]
-        check_settings(photo_img, chosen, tcfg, mask_img)
+        check_settings(photo_img, images, tcfg, mask_img)
         backbone, device = self.network
-        painted = paint_pair(photo_img, chosen, backbone, device, tcfg, progress, mask_img)
+        painted = paint_pair(photo_img, images, backbone, device, tcfg, progress, mask_img)
         names = [name for _, name, _ in opened]
         located = [str(path) if path else None for _, _, path in opened]
         settings = result_settings(_named(photo), located if len(given) > 1 else located[0],

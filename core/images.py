@@ -97,7 +97,7 @@ def fit_long_side(img: Image.Image, long_side: int, multiple: int = 1) -> Image.
     (the aspect may move by up to half a multiple: right for the index's feature maps,
     whose every artwork and query is sized alike; a painting is cut by `fit_blocks`)."""
     width, height = img.size
-    new_w, new_h = _rounded_size(width, height, long_side, multiple)
+    new_w, new_h = rounded_size(width, height, long_side, multiple)
     if (new_w, new_h) == (width, height):
         return img
     return img.resize((new_w, new_h), Image.Resampling.LANCZOS)
@@ -108,7 +108,7 @@ def fit_blocks(img: Image.Image, long_side: int, block: int) -> Image.Image:
     change a painting's shape (451x300 at 128 px: 128x80, aspect 1.60 for 1.50), so the
     picture is scaled to cover the rounded size and the overhang cropped evenly."""
     width, height = img.size
-    new_w, new_h = _rounded_size(width, height, long_side, block)
+    new_w, new_h = rounded_size(width, height, long_side, block)
     if (new_w, new_h) == (width, height):
         return img
     cover = max(new_w / width, new_h / height)
@@ -120,7 +120,8 @@ def fit_blocks(img: Image.Image, long_side: int, block: int) -> Image.Image:
     return resized.crop((left, top, left + new_w, top + new_h))
 
 
-def _rounded_size(width: int, height: int, long_side: int, multiple: int) -> tuple[int, int]:
+def rounded_size(width: int, height: int, long_side: int, multiple: int) -> tuple[int, int]:
+    """The (width, height) `fit_long_side` and `fit_blocks` give an image of this size."""
     scale = long_side / max(width, height)
     return (max(multiple, round(width * scale / multiple) * multiple),
             max(multiple, round(height * scale / multiple) * multiple))

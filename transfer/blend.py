@@ -8,9 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 
 from core.backbone import Backbone
+from transfer.losses import stretch_sorted
 from transfer.targets import Targets, compute_targets
 
 
@@ -25,15 +25,9 @@ def mixed_sorted(ranked: list[torch.Tensor], shares: list[float], n: int) -> tor
     """The sorted values (C, n) of a mixture: each of `ranked` (C, N_i, sorted per row)
     drawn in proportion to its share. A rank-for-rank histogram target of that mixture
     pulls towards every painting by its share."""
-    parts = [_resampled(r, max(1, round(share * n))) for r, share in zip(ranked, shares)
+    parts = [stretch_sorted(r, max(1, round(share * n))) for r, share in zip(ranked, shares)
              if share > 0]
-    return _resampled(torch.cat(parts, 1).sort(dim=1).values, n)
-
-
-def _resampled(ranked: torch.Tensor, n: int) -> torch.Tensor:
-    if ranked.shape[1] == n:
-        return ranked
-    return F.interpolate(ranked[None], size=n, mode="linear", align_corners=True)[0]
+    return stretch_sorted(torch.cat(parts, 1).sort(dim=1).values, n)
 
 
 def mixed_pixels(paintings: list[torch.Tensor], shares: list[float]) -> torch.Tensor:

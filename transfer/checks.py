@@ -3,7 +3,7 @@ images every painting (optimised, decoded or blended) is made at."""
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 from PIL import Image
@@ -14,21 +14,27 @@ from core.layers import stride_of
 
 BLOCK = 16  # every working size is a multiple of the deepest stride used
 MIN_SHORT_SIDE = 48  # 3 positions at relu5_1: the smallest map a 3x3 patch fits in
+Item = TypeVar("Item")
 
 
-def working_pair(photo: Image.Image, painting: Image.Image, long_side: int,
-                 device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    """Photo and painting at a common long side, sides multiples of the block size."""
-    return (to_tensor(fit_blocks(photo, long_side, BLOCK)).to(device),
-            to_tensor(fit_blocks(painting, long_side, BLOCK)).to(device))
+def as_list(painting: Item | list[Item]) -> list[Item]:
+    """One painting, or a blend's several, as a list."""
+    return painting if isinstance(painting, list) else [painting]
 
 
 def working_set(photo: Image.Image, painting: Image.Image | list[Image.Image], long_side: int,
                 device: torch.device) -> tuple[torch.Tensor, list[torch.Tensor]]:
-    """The photo and its painting, or a blend's paintings, as working_pair makes them."""
-    paintings = painting if isinstance(painting, list) else [painting]
+    """The photo and its painting, or a blend's paintings, at a common long side, sides
+    multiples of the block size."""
     return (to_tensor(fit_blocks(photo, long_side, BLOCK)).to(device),
-            [to_tensor(fit_blocks(p, long_side, BLOCK)).to(device) for p in paintings])
+            [to_tensor(fit_blocks(p, long_side, BLOCK)).to(device) for p in as_list(painting)])
+
+
+def working_pair(photo: Image.Image, painting: Image.Image, long_side: int,
+                 device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """`working_set` for one painting."""
+    photo_t, (painting_t,) = working_set(photo, painting, long_side, device)
+    return photo_t, painting_t
 
 
 def smallest_long_side(*images: Image.Image) -> int:
@@ -60,7 +66,7 @@ def check_settings(photo: Image.Image, painting: Image.Image | list[Image.Image]
     """Refuse settings that cannot work, before any time is spent; returns the size floor.
     A list of paintings is a blend, which takes each painting as painted."""
     _check_layers(cfg)
-    paintings = painting if isinstance(painting, list) else [painting]
+    paintings = as_list(painting)
     if len(paintings) > 1 and cfg["orientations"] > 1:
         raise ConfigError("a blend takes each painting as painted; set "
                           "transfer.orientations = 1")

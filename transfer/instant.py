@@ -15,7 +15,7 @@ from PIL import Image
 
 from core.backbone import Backbone
 from transfer.blend import palette_source, piece_shares
-from transfer.checks import check_settings, working_set
+from transfer.checks import as_list, check_settings, working_set
 from transfer.decoder import cached_decoder, decode
 from transfer.finish import finish
 from transfer.strength import auto_strength, log_gram_energy
@@ -44,11 +44,6 @@ def _keys(photo: dict[str, torch.Tensor], paintings: list[dict[str, torch.Tensor
 def pair_strength(cfg: dict[str, Any], log_ratio: float | None) -> float:
     """The strength as set, or the pair's own from its `log_ratio` when "auto"."""
     return float(auto_strength(log_ratio) if cfg["strength"] == "auto" else cfg["strength"])
-
-
-def as_list(painting: torch.Tensor | list[torch.Tensor]) -> list[torch.Tensor]:
-    """One painting, or a blend's several, as a list."""
-    return painting if isinstance(painting, list) else [painting]
 
 
 def encode(backbone: Backbone, photo: torch.Tensor, paintings: list[torch.Tensor],

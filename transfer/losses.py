@@ -83,7 +83,11 @@ def resample_sorted(feats: torch.Tensor, n: int) -> torch.Tensor:
     same distribution, sized to pair rank by rank with a map of `n` positions."""
     flat = feats.reshape(feats.shape[-3], -1)
     # In bands: sorted whole, relu1_1 of a 4096 px painting would add 6.8 GB of indices.
-    ranked = torch.cat([flat[rows].sort(dim=1).values for rows in _bands(flat)])
+    return stretch_sorted(torch.cat([flat[rows].sort(dim=1).values for rows in _bands(flat)]), n)
+
+
+def stretch_sorted(ranked: torch.Tensor, n: int) -> torch.Tensor:
+    """Rows of sorted values (C, N) at `n` evenly spaced ranks, interpolated."""
     if ranked.shape[1] == n:
         return ranked
     return F.interpolate(ranked[None], size=n, mode="linear", align_corners=True)[0]

@@ -10,10 +10,10 @@ import torch
 from PIL import Image
 
 from core.backbone import Backbone
-from core.images import fit_long_side, to_pil
+from core.images import rounded_size, to_pil
 from core.layers import stride_of
 from transfer.blend import piece_shares
-from transfer.checks import BLOCK, working_set
+from transfer.checks import BLOCK, as_list, working_pair
 from transfer.engine import INSTANT, Progress, paint, schedule_start
 from transfer.instant import DECODED, instant_paint, swap_start
 from transfer.provenance import recording_collage, source_boxes
@@ -42,8 +42,8 @@ def paint_pair(photo: Image.Image, painting: Image.Image | list[Image.Image],
     if tcfg["schedule"] == INSTANT:
         return _instant_pair(photo, painting, backbone, device, tcfg, progress, mask)
     if tcfg["strength"] == "auto":
-        photo_t, paintings_t = working_set(photo, painting, tcfg["size"], device)
-        tcfg = resolve_strength(tcfg, backbone, photo_t, paintings_t[0])
+        tcfg = resolve_strength(tcfg, backbone, *working_pair(photo, as_list(painting)[0],
+                                                              tcfg["size"], device))
     found: list[torch.Tensor] = []
     swapped = schedule_start(tcfg, device) == "swap"
     start = recording_collage(found, swap_start(tcfg)) if swapped else recording_collage(found)
@@ -58,8 +58,9 @@ def _provenance(image: Image.Image, tcfg: dict[str, Any],
                 painting: Image.Image | list[Image.Image], positions: torch.Tensor,
                 stride: int) -> Painted:
     """The result with its boxes, and a blend's painting per block and shares."""
-    paintings = painting if isinstance(painting, list) else [painting]
-    sizes = [fit_long_side(p, tcfg["size"], BLOCK).size[::-1] for p in paintings]
+    paintings = as_list(painting)
+    # The working paintings' (height, width), as fit_blocks makes them.
+    sizes = [rounded_size(*p.size, tcfg["size"], BLOCK)[::-1] for p in paintings]
     if len(paintings) == 1:
         return Painted(image, tcfg, source_boxes(positions, sizes[0], stride))
     return Painted(image, tcfg, source_boxes(positions, sizes, stride),
