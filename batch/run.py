@@ -81,6 +81,11 @@ def check_blend(blend: Optional[int]) -> None:
         raise ConfigError(f"--blend {blend}: a blend paints with 2 paintings or more")
 
 
+def results_per_photo(top: int, blend: Optional[int]) -> int:
+    """Each photo's results: its `top` paintings, and its blend when there is one."""
+    return top + (1 if blend else 0)
+
+
 def paint_batch(art: Artifier, photos: list[Path], out_dir: Path, top: int,
                 on_result: Callable[[int, int], None] | None = None,
                 blend: Optional[int] = None) -> BatchReport:
@@ -89,7 +94,7 @@ def paint_batch(art: Artifier, photos: list[Path], out_dir: Path, top: int,
     `on_result(done, total)` after each result, painted or found done."""
     start = time.monotonic()
     entries = [Entry(photo, folder) for photo, folder in zip(photos, _folders(photos))]
-    per_photo = top + (1 if blend else 0)
+    per_photo = results_per_photo(top, blend)
     report, total, done = BatchReport(entries), len(photos) * per_photo, 0
     max_pixels = art.cfg["images"]["max_pixels"]
     for entry in entries:

@@ -9,7 +9,7 @@ from typing import Any, Optional
 
 from artifier.session import Artifier
 from batch.contact import write_contact
-from batch.run import check_blend, paint_batch, photos_of
+from batch.run import check_blend, paint_batch, photos_of, results_per_photo
 from core.errors import ConfigError, OutputError
 from core.progress import progress_bar
 
@@ -25,7 +25,8 @@ def batch_command(sources: list[Path], top: int, out_dir: Path, cfg: dict[str, A
                           "a folder for a batch")
     photos = photos_of(sources)
     with Artifier(index, config=cfg) as art, progress_bar("painting") as bar:
-        task = bar.add_task("batch", total=len(photos) * (top + bool(blend)), status="")
+        task = bar.add_task("batch", total=len(photos) * results_per_photo(top, blend),
+                            status="")
         report = paint_batch(art, photos, out_dir, top,
                              lambda done, total: bar.update(task, completed=done), blend)
     page, sheet = write_contact(report, out_dir)

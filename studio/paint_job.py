@@ -15,7 +15,7 @@ from core.images import fit_long_side, save_png, to_pil
 from studio.gallery import add_result, result_dir
 from studio.jobs import Job
 from studio.state import Studio
-from transfer.engine import INSTANT, resolve_schedule
+from transfer.engine import resolve_schedule, schedule_start
 from transfer.instant import instant_paint
 from transfer.provenance import blend_map, provenance_map
 from transfer.run import paint_pair, result_settings
@@ -56,7 +56,6 @@ def paint_job(studio: Studio, job: Job, photo: tuple[Image.Image, str],
     tcfg = cfg["transfer"]
     photo_img, photo_name = photo
     images, names = [image for image, _ in paintings], [name for _, name in paintings]
-    painting_img = images if len(images) > 1 else images[0]
     schedule, scales, iterations = resolve_schedule(tcfg, studio.device)
     done = work_done(scales, iterations, tcfg["size"])
     every = cfg["studio"]["preview_seconds"]
@@ -70,9 +69,10 @@ def paint_job(studio: Studio, job: Job, photo: tuple[Image.Image, str],
         job.report(step, total, done[step - 1] if step else 0.0, preview)
 
     start = time.monotonic()
-    if schedule != INSTANT:
-        job.report(0, 0, 0.0, png_bytes(first_look(photo_img, painting_img, studio, tcfg)))
-    painted = paint_pair(photo_img, painting_img, studio.backbone, studio.device, tcfg, progress)
+    if schedule_start(tcfg, studio.device) == "collage":
+        # A swap start is that look itself, reported as the optimisation's step 0.
+        job.report(0, 0, 0.0, png_bytes(first_look(photo_img, images, studio, tcfg)))
+    painted = paint_pair(photo_img, images, studio.backbone, studio.device, tcfg, progress)
     job.report(job.total, job.total, 1.0, png_bytes(painted.image))
     result_id = job.id
     folder = result_dir(studio.results, result_id)
