@@ -75,7 +75,9 @@ def make_synthetic(src: Path, dst: Path, artworks: int, noise: float = 0.5, seed
                      shape[0], shape[1]))
     db.close()
     collection = _link_collection(dst, manifest["collection"])
-    write_manifest(dst, {k: manifest[k] for k in (*BINDING, "format", "factory_template")}
+    # The copies are in the source's precision (a bfloat16 build's maps stay bfloat16's).
+    kept = [k for k in (*BINDING, "format", "factory_template", "precision") if k in manifest]
+    write_manifest(dst, {k: manifest[k] for k in kept}
                    | {"created": manifest["created"], "synthetic_from": str(src),
                       "collection": str(collection.resolve())})
     return artworks

@@ -348,6 +348,21 @@ def test_synthetic_collection_opens_from_any_folder(small_index, backbone, tmp_p
         view.close()
 
 
+def test_synthetic_collection_keeps_its_sources_precision(small_index, tmp_path):
+    """Copies of a bfloat16 index's maps are a bfloat16 index: queries must be made so too."""
+    import shutil
+
+    from bench.synthetic import make_synthetic
+
+    source = tmp_path / "source"
+    shutil.copytree(small_index, source)
+    manifest = json.loads((source / "manifest.json").read_text())
+    (source / "manifest.json").write_text(json.dumps(manifest | {"precision": "bfloat16"}))
+    make_synthetic(source, tmp_path / "synthetic", 48)
+    made = json.loads((tmp_path / "synthetic" / "manifest.json").read_text())
+    assert made["precision"] == "bfloat16"
+
+
 def test_count_stops_at_its_limit(small_index, backbone):
     from retrieval.catalog_view import IndexView
 
