@@ -29,8 +29,8 @@ from core.images import load_image, save_png, to_pil
 from judge.metrics import judge_all
 from judge.network import load_judge
 from transfer.collage import collage_and_matches
-from transfer.engine import paint
-from transfer.instant import instant_paint
+from transfer.engine import paint, schedule_start
+from transfer.instant import instant_paint, swap_start
 from transfer.matching import flat_index, match_positions
 from transfer.triptych import triptych
 
@@ -124,6 +124,8 @@ def paint_row(name: str, pairs: list[tuple[str, str]], size: int, schedule: str,
     overrides, collage = ROWS[name][1:] if name in ROWS else (INSTANT_ROWS[name][1], None)
     cfg = load_config(overrides=[f"transfer.size={size}", f'transfer.schedule="{schedule}"',
                                  *overrides, *extra])
+    if collage is collage_and_matches and schedule_start(cfg["transfer"], device) == "swap":
+        collage = swap_start(cfg["transfer"])  # as the CLI and the studio start it
     for photo_name, art_name in pairs:
         photo = load_image(SHARED / "photos" / photo_name)
         painting = load_image(SHARED / "art" / art_name)

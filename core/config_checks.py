@@ -39,6 +39,8 @@ PRECISIONS = ("auto", "float32", "bfloat16")
 
 # What an optimisation may start from: the matched collage, or the decoded patch swap.
 STARTS = ("collage", "swap")
+# What may move the pixels: Adam, or L-BFGS (transfer/lbfgs.py).
+OPTIMISERS = ("adam", "lbfgs")
 # Settings that name a layer of the backbone, one or a list.
 LAYER_KEYS = ("transfer.collage_layer", "transfer.content_layer", "transfer.style_layers",
               "transfer.hist_layers", "index.layer")
@@ -79,11 +81,14 @@ def _check_schedules(schedules: dict[str, Any]) -> None:
     for name, schedule in schedules.items():
         where = f"transfer.schedules.{name}"
         if not isinstance(schedule, dict) or not {"scales", "iterations"} <= set(schedule) \
-                or not set(schedule) <= {"scales", "iterations", "start"}:
-            raise ConfigError(f"{where} needs scales and iterations (and may name a start)")
-        if schedule.get("start", "collage") not in STARTS:
-            raise ConfigError(f"{where}.start must be one of {', '.join(STARTS)}, "
-                              f"got {schedule['start']!r}")
+                or not set(schedule) <= {"scales", "iterations", "start", "optimiser"}:
+            raise ConfigError(f"{where} needs scales and iterations "
+                              "(and may name a start and an optimiser)")
+        for key, known, default in (("start", STARTS, "collage"),
+                                    ("optimiser", OPTIMISERS, "adam")):
+            if schedule.get(key, default) not in known:
+                raise ConfigError(f"{where}.{key} must be one of {', '.join(known)}, "
+                                  f"got {schedule[key]!r}")
         scales, iterations = schedule["scales"], schedule["iterations"]
         if not isinstance(iterations, list) or not all(
                 isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in iterations):

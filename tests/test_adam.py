@@ -1,6 +1,7 @@
 import subprocess
 import sys
 
+import pytest
 import torch
 
 from transfer.adam import adam
@@ -25,7 +26,8 @@ def test_adam_follows_torch_optim():
     assert (ours - target).abs().mean() < 0.5 * (torch.rand(3, 16, 16) - target).abs().mean()
 
 
-def test_painting_does_not_import_torch_dynamo(tmp_path):
+@pytest.mark.parametrize("schedule", ["fast", "quick"])  # Adam, and L-BFGS from the swap
+def test_painting_does_not_import_torch_dynamo(schedule):
     """torch.optim's step imports torch._dynamo, seconds of every CLI run: painting must not."""
     code = (
         "import sys, torch\n"
@@ -33,7 +35,8 @@ def test_painting_does_not_import_torch_dynamo(tmp_path):
         "from core.config import load_config\n"
         "from core.images import load_image\n"
         "from transfer.engine import paint\n"
-        "cfg = load_config(overrides=['transfer.size=96', 'transfer.schedules.fast.iterations=[2, 1, 1]'])\n"
+        f"cfg = load_config(overrides=['transfer.size=96', 'transfer.schedule=\"{schedule}\"',"
+        f" 'transfer.schedules.{schedule}.iterations=[2, 1, 1]'])\n"
         "photo = load_image('../shared/data/photos/chelsea-cat.jpg')\n"
         "art = load_image('../shared/data/art/vincent-van-gogh_the-starry-night-1889.jpg')\n"
         "paint(photo, art, load_backbone('vgg19-caffe'), cfg['transfer'], torch.device('cpu'))\n"

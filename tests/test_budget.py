@@ -5,6 +5,8 @@ the full size reach the peak that a whole painting does (each step allocates ali
 import subprocess
 import sys
 
+import pytest
+
 from core.config import load_config
 from core.images import load_image
 from transfer.budget import needed_bytes
@@ -14,20 +16,25 @@ import resource, sys, torch
 from core.backbone import load_backbone
 from core.config import load_config
 from core.images import load_image
-from transfer.engine import paint
-cfg = load_config(overrides=["transfer.size=512",
-                             "transfer.schedules.fast.iterations=[1, 1, 2]"])["transfer"]
-paint(load_image(sys.argv[1]), load_image(sys.argv[2]), load_backbone("vgg19-caffe"), cfg,
-      torch.device("cpu"))
+from transfer.run import paint_pair
+schedule = sys.argv[3]
+cfg = load_config(overrides=["transfer.size=512", f'transfer.schedule="{schedule}"',
+                             f"transfer.schedules.{schedule}.iterations=[1, 1, 2]"])["transfer"]
+paint_pair(load_image(sys.argv[1]), load_image(sys.argv[2]), load_backbone("vgg19-caffe"),
+           torch.device("cpu"), cfg)
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
 """
 
 
-def test_the_estimate_covers_a_512_px_paintings_peak(photo_path, painting_path):
-    out = subprocess.run([sys.executable, "-c", PAINT, str(photo_path), str(painting_path)],
-                         capture_output=True, text=True, check=True)
+# Adam from the collage; L-BFGS, with its curvature pairs, from the decoded swap.
+@pytest.mark.parametrize("schedule, optimiser", [("fast", "adam"), ("quick", "lbfgs")])
+def test_the_estimate_covers_a_512_px_paintings_peak(photo_path, painting_path, schedule,
+                                                     optimiser):
+    out = subprocess.run([sys.executable, "-c", PAINT, str(photo_path), str(painting_path),
+                          schedule], capture_output=True, text=True, check=True)
     peak = int(out.stdout.split()[-1])
-    estimate = needed_bytes(load_image(photo_path), load_config()["transfer"] | {"size": 512})
+    estimate = needed_bytes(load_image(photo_path), load_config()["transfer"] | {"size": 512},
+                            optimiser)
     assert peak <= estimate
     # An estimate far too high would refuse sizes that fit. The same painting's peak varies
     # by 1.6x from one process to the next on an AVX-512 CPU (transfer/budget.py), so

@@ -1,5 +1,9 @@
+import pytest
 import torch
 
+from core.config import load_config
+from core.errors import ConfigError
+from transfer.engine import schedule_optimiser
 from transfer.lbfgs import lbfgs
 
 
@@ -44,3 +48,11 @@ def test_lbfgs_reaches_the_bottom_where_adam_at_the_same_steps_does_not():
             step()
         ends.append(float((image.detach() - target).abs().mean()))
     assert ends[0] < 1e-3 < 0.05 < ends[1]
+
+
+def test_the_quick_schedule_moves_the_pixels_by_lbfgs():
+    cfg = load_config()["transfer"]
+    assert schedule_optimiser(cfg | {"schedule": "quick"}, torch.device("cpu")) == "lbfgs"
+    assert schedule_optimiser(cfg | {"schedule": "fast"}, torch.device("cpu")) == "adam"
+    with pytest.raises(ConfigError, match="optimiser must be one of adam, lbfgs"):
+        load_config(overrides=['transfer.schedules.quick.optimiser="sgd"'])

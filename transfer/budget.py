@@ -8,6 +8,8 @@ import torch
 from PIL import Image
 
 from core.errors import ConfigError
+from transfer import lbfgs
+from transfer.engine import schedule_optimiser
 from transfer.tiled import HALO
 
 # Peak memory grows with the pixels of the full-size maps (the image, Adam's moments, the
@@ -39,18 +41,22 @@ def available_bytes(device: torch.device) -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
-def needed_bytes(photo: Image.Image, cfg: dict[str, Any]) -> int:
-    """About what painting `photo` at long side cfg["size"] takes at its peak."""
+def needed_bytes(photo: Image.Image, cfg: dict[str, Any], optimiser: str = "adam") -> int:
+    """About what painting `photo` at long side cfg["size"] takes at its peak; L-BFGS
+    keeps its curvature pairs on top (a gigabyte at 2048 px)."""
     size, tile = cfg["size"], cfg["tile"]
     short = size * min(photo.size) / max(photo.size)
+    history = lbfgs.BYTES_PER_PIXEL * size * short if optimiser == "lbfgs" else 0
     if size <= tile:
-        return int(BASE_BYTES + STEP_BYTES_PER_PIXEL * size * short)
+        return int(BASE_BYTES + STEP_BYTES_PER_PIXEL * size * short + history)
     window = (tile + 2 * HALO) * (min(tile, short) + 2 * HALO)
-    return int(BASE_BYTES + MAPS_BYTES_PER_PIXEL * size * short + STEP_BYTES_PER_PIXEL * window)
+    return int(BASE_BYTES + MAPS_BYTES_PER_PIXEL * size * short + STEP_BYTES_PER_PIXEL * window
+               + history)
 
 
 def check_memory(photo: Image.Image, cfg: dict[str, Any], device: torch.device) -> None:
-    need, have = needed_bytes(photo, cfg), available_bytes(device)
+    need = needed_bytes(photo, cfg, schedule_optimiser(cfg, device))
+    have = available_bytes(device)
     if need > have:
         raise ConfigError(
             f"--size {cfg['size']} needs about {need / 1e9:,.1f} GB of memory on {device}, "

@@ -1,4 +1,5 @@
-"""The optimisation: coarse to fine, Adam on the pixels, starting from the matched collage."""
+"""The optimisation: coarse to fine, Adam or L-BFGS on the pixels, from the matched collage
+or the decoded swap."""
 from __future__ import annotations
 
 import math
@@ -20,7 +21,9 @@ from transfer.blend import blended_targets, palette_source, piece_shares
 from transfer.checks import check_settings, working_set
 from transfer.collage import collage_and_matches
 from transfer.cuda_graph import graphed
+from transfer.detail import resized, with_detail
 from transfer.finish import finish, mask_tensor
+from transfer.lbfgs import lbfgs
 from transfer.precision import tf32_allowed
 from transfer.strength import resolve_strength, start_image, with_strength
 from transfer.targets import Targets, features, masked
@@ -52,6 +55,12 @@ def schedule_start(cfg: dict[str, Any], device: torch.device) -> str:
     """What the schedule in use starts its optimisation from: "collage" or "swap"."""
     name = resolve_schedule(cfg, device)[0]
     return "swap" if name == INSTANT else cfg["schedules"][name].get("start", "collage")
+
+
+def schedule_optimiser(cfg: dict[str, Any], device: torch.device) -> str:
+    """What moves the pixels in the schedule in use: "adam" or "lbfgs"."""
+    name = resolve_schedule(cfg, device)[0]
+    return "adam" if name == INSTANT else cfg["schedules"][name].get("optimiser", "adam")
 
 
 def pixel_terms(image: torch.Tensor, targets: Targets,
@@ -93,13 +102,14 @@ def loss_terms(backbone: Backbone, image: torch.Tensor, targets: Targets,
 def optimise(backbone: Backbone, start: torch.Tensor, targets: Targets, cfg: dict[str, Any],
              iterations: int,
              on_step: Callable[[dict[str, float], torch.Tensor], None] | None = None,
-             tile: int | None = None) -> torch.Tensor:
-    """Adam on the pixels; with `tile`, each step's gradient is taken in tiles of at
-    most that many pixels a side (transfer/tiled.py), the same gradient in less memory.
-    On CUDA a whole step is replayed as a CUDA graph (transfer/cuda_graph.py)."""
+             tile: int | None = None, optimiser: str = "adam") -> torch.Tensor:
+    """Adam (or L-BFGS) on the pixels; with `tile`, each step's gradient is taken in
+    tiles of at most that many pixels a side (transfer/tiled.py), the same gradient in
+    less memory. On CUDA an Adam step is replayed as a CUDA graph (transfer/cuda_graph.py);
+    L-BFGS reads numbers back every step, so it is not."""
     image = start.detach().clone().requires_grad_(True)
-    graph = image.is_cuda and cfg["cuda_graph"] and not tile
-    adam_step = adam(image, cfg["learning_rate"])
+    graph = image.is_cuda and cfg["cuda_graph"] and not tile and optimiser == "adam"
+    move = adam(image, cfg["learning_rate"]) if optimiser == "adam" else lbfgs(image)
 
     def step() -> dict[str, torch.Tensor]:
         image.grad = None
@@ -109,7 +119,7 @@ def optimise(backbone: Backbone, start: torch.Tensor, targets: Targets, cfg: dic
         else:
             terms = loss_terms(backbone, image, targets, cfg)
             sum(terms.values()).backward()
-        adam_step()
+        move()
         with torch.no_grad():
             image.clamp_(0, 1)
         return terms
@@ -168,6 +178,7 @@ def _paint(photo: Image.Image, painting: Image.Image | list[Image.Image], backbo
            mask: Image.Image | None, collage: Callable) -> torch.Tensor:
     floor = check_settings(photo, painting, cfg, mask)
     _, scales, iterations = resolve_schedule(cfg, device)
+    optimiser = schedule_optimiser(cfg, device)
     torch.manual_seed(cfg["seed"])
     size = cfg["size"]
     photo_full, paintings_full = working_set(photo, painting, size, device)
@@ -176,6 +187,8 @@ def _paint(photo: Image.Image, painting: Image.Image | list[Image.Image], backbo
     if cfg["strength"] == 0:
         return photo_full
     full_mask = mask_tensor(mask, photo_full) if mask is not None else None
+    # The decoded swap is a painting in its own right: each scale keeps its fine detail.
+    keep_detail = schedule_start(cfg, device) == "swap"
     canvas, positions = collage(photo_full, paintings_full if len(paintings_full) > 1
                                 else paintings_full[0], backbone, cfg["collage_layer"],
                                 stride_of(cfg["collage_layer"]), cfg["orientations"])
@@ -183,14 +196,15 @@ def _paint(photo: Image.Image, painting: Image.Image | list[Image.Image], backbo
     image = start_image(canvas, photo_full, cfg["strength"])
     if full_mask is not None:
         image = full_mask * image + (1 - full_mask) * photo_full
+    start = image
     total_steps, step = sum(iterations), 0
     if progress:
         progress(0, total_steps, {}, image)
-    for scale, count in zip(scales, iterations):
+    for number, (scale, count) in enumerate(zip(scales, iterations)):
         photo_s, paintings_s = working_set(photo, painting, max(floor, round(size * scale)),
                                            device)
-        image = F.interpolate(image, size=photo_s.shape[2:], mode="bicubic",
-                              align_corners=False, antialias=True).clamp(0, 1)
+        image = (with_detail(image, start, photo_s.shape[2:]) if keep_detail and number
+                 else resized(image, photo_s.shape[2:]).clamp(0, 1))
         scale_mask = mask_tensor(mask, photo_s) if mask is not None else None
         targets = blended_targets(backbone, photo_s, paintings_s, shares, cfg, scale_mask)
 
@@ -201,7 +215,7 @@ def _paint(photo: Image.Image, painting: Image.Image | list[Image.Image], backbo
                 progress(step, total_steps, values, now)
 
         tile = cfg["tile"] if max(photo_s.shape[2:]) > cfg["tile"] else None
-        image = optimise(backbone, image, targets, cfg, count, on_step, tile)
+        image = optimise(backbone, image, targets, cfg, count, on_step, tile, optimiser)
     if image.shape[2:] != photo_full.shape[2:]:
         image = F.interpolate(image, size=photo_full.shape[2:], mode="bicubic",
                               align_corners=False).clamp(0, 1)
