@@ -61,7 +61,8 @@ def transfer(
         help="Write photo | painting | result side by side instead of the result alone.")] = False,
     size: Annotated[Optional[int], typer.Option(help="Long side of the result.")] = None,
     schedule: Annotated[Optional[str], typer.Option(
-        help="instant (one pass, seconds), fast, long or auto (fast on a CPU, long on CUDA).")] = None,
+        help="instant (one pass, seconds), quick, fast, long or auto (quick on a CPU, long "
+             "on CUDA).")] = None,
     seed: Annotated[Optional[int], typer.Option()] = None,
     index: Annotated[Path, typer.Option(help="Index used when --style is not given.")] = DEFAULT_INDEX,
     pick: Annotated[int, typer.Option(help="Use the N-th retrieved match (1 = best).")] = 1,

@@ -47,7 +47,7 @@ def test_a_cpu_painting_keeps_freed_buffers(photo_path, painting_path):
         from core.config import load_config
         from core.images import load_image
         from transfer.engine import paint
-        cfg = load_config(overrides=["transfer.size=96",
+        cfg = load_config(overrides=["transfer.size=96", 'transfer.schedule="fast"',
                                      "transfer.schedules.fast.iterations=[1, 1, 1]"])
         paint(load_image({str(photo_path)!r}), load_image({str(painting_path)!r}),
               load_backbone("vgg19-caffe"), cfg["transfer"], torch.device("cpu"))

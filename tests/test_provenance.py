@@ -51,7 +51,7 @@ def test_map_tints_result_and_painting_alike_where_pieces_came_from(painting_pat
 def test_cli_writes_the_provenance_map(tmp_path, photo_path, painting_path):
     out, where = tmp_path / "result.png", tmp_path / "map.png"
     result = artifier("transfer", photo_path, "--style", painting_path, "-o", out,
-                      "--provenance", where, "--size", "96", "--strength", "1",
+                      "--provenance", where, "--size", "96", "--strength", "1", "--schedule", "fast",
                       "--set", "transfer.schedules.fast.iterations=[2, 1, 1]")
     assert result.returncode == 0, result.stderr
     made, sheet = Image.open(out), Image.open(where)

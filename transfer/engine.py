@@ -41,7 +41,7 @@ INSTANT = "instant"
 def resolve_schedule(cfg: dict[str, Any], device: torch.device) -> tuple[str, list[float], list[int]]:
     name = cfg["schedule"]
     if name == "auto":
-        name = "long" if device.type == "cuda" else "fast"
+        name = "long" if device.type == "cuda" else "quick"
     if name == INSTANT:
         return name, [1.0], [1]  # one pass: the decoded swap (transfer/instant.py)
     if name not in cfg["schedules"]:
