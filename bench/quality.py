@@ -28,9 +28,8 @@ from core.config import load_config
 from core.images import load_image, save_png, to_pil
 from judge.metrics import judge_all
 from judge.network import load_judge
-from transfer.collage import collage_and_matches
-from transfer.engine import paint, schedule_start
-from transfer.instant import instant_paint, swap_start
+from transfer.engine import paint
+from transfer.instant import instant_paint
 from transfer.matching import flat_index, match_positions
 from transfer.triptych import triptych
 
@@ -71,28 +70,28 @@ def hard_collage(photo: torch.Tensor, painting: torch.Tensor, backbone, layer: s
 
 BEFORE = ["transfer.painting_share=0.0", "transfer.border_pad=0", "transfer.colour_weight=0.0",
           "transfer.strength=0.5", "transfer.orientations=1", "transfer.match_palette=false"]
-# name: (what it is, config overrides, collage)
-ROWS: dict[str, tuple[str, list[str], Callable]] = {
+# name: (what it is, config overrides, start: None for the schedule's own)
+ROWS: dict[str, tuple[str, list[str], Callable | None]] = {
     "a": ("original recipe: hard 16-px collage, matched Gram, content, TV, Adam",
           [*BEFORE, "transfer.hist_weight=0", "transfer.chroma_denoise=false"], hard_collage),
-    "b": ("defaults before the quality work", BEFORE, collage_and_matches),
-    "c": ("today's defaults", [], collage_and_matches),
+    "b": ("defaults before the quality work", BEFORE, None),
+    "c": ("today's defaults", [], None),
     "c-fixed-strength": ("c with strength 0.5 for every pair instead of auto",
-                         ["transfer.strength=0.5"], collage_and_matches),
+                         ["transfer.strength=0.5"], None),
     "c-8-orientations": ("c with the painting's pieces also turned and mirrored",
-                         ["transfer.orientations=8"], collage_and_matches),
+                         ["transfer.orientations=8"], None),
     "c-matched": ("c, style and histogram targets from matched features only",
-                  ["transfer.painting_share=0.0"], collage_and_matches),
+                  ["transfer.painting_share=0.0"], None),
     "c-no-colour": ("c without the pixel colour histogram", ["transfer.colour_weight=0.0"],
-                    collage_and_matches),
+                    None),
     "c-zero-pad": ("c with VGG's zero padding at the border", ["transfer.border_pad=0"],
-                   collage_and_matches),
+                   None),
     "c-no-denoise": ("c without chroma denoising", ["transfer.chroma_denoise=false"],
-                     collage_and_matches),
+                     None),
     "c-no-palette": ("c without the final palette match", ["transfer.match_palette=false"],
-                     collage_and_matches),
+                     None),
     "c-no-relu1-hist": ("c without the relu1_1 histogram (a fifth of a GPU step)",
-                        ['transfer.hist_layers=["relu4_1"]'], collage_and_matches),
+                        ['transfer.hist_layers=["relu4_1"]'], None),
 }
 # name: (what it is, config overrides): painted in one pass by transfer/instant.py.
 SCRATCH = ["transfer.instant.nnst=false", "transfer.instant.centre=false"]
@@ -124,14 +123,12 @@ def paint_row(name: str, pairs: list[tuple[str, str]], size: int, schedule: str,
     overrides, collage = ROWS[name][1:] if name in ROWS else (INSTANT_ROWS[name][1], None)
     cfg = load_config(overrides=[f"transfer.size={size}", f'transfer.schedule="{schedule}"',
                                  *overrides, *extra])
-    if collage is collage_and_matches and schedule_start(cfg["transfer"], device) == "swap":
-        collage = swap_start(cfg["transfer"])  # as the CLI and the studio start it
     for photo_name, art_name in pairs:
         photo = load_image(SHARED / "photos" / photo_name)
         painting = load_image(SHARED / "art" / art_name)
         start = time.perf_counter()
         result = to_pil(paint(photo, painting, backbone, cfg["transfer"], device,
-                              collage=collage) if collage else
+                              collage=collage) if name in ROWS else
                         instant_paint(photo, painting, backbone, cfg["transfer"], device)[0])
         yield photo_name, result, time.perf_counter() - start
 

@@ -1,5 +1,6 @@
 import json
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -150,3 +151,19 @@ def test_a_schedule_can_start_from_the_swap(backbone, pair):
     assert painted.boxes.shape[:2] == (painted.image.height // 8, painted.image.width // 8)
     with pytest.raises(ConfigError, match="start must be one of collage, swap"):
         load_config(overrides=['transfer.schedules.quick.start="noise"'])
+
+
+def test_the_engine_starts_a_schedule_where_the_schedule_says(backbone, pair):
+    """engine.paint without a start of its own starts quick from the swap, as the CLI does."""
+    from core.images import to_pil
+    from transfer.engine import paint
+    from transfer.run import paint_pair
+
+    photo, painting = pair
+    cfg = load_config(overrides=['transfer.schedule="quick"', "transfer.size=96",
+                                 "transfer.schedules.quick.iterations=[2, 1, 1]",
+                                 "transfer.strength=1.0"])["transfer"]
+    cpu = torch.device("cpu")
+    made = np.asarray(to_pil(paint(photo, painting, backbone, cfg, cpu)), dtype=np.float32)
+    via_cli = np.asarray(paint_pair(photo, painting, backbone, cpu, cfg).image, dtype=np.float32)
+    assert np.abs(made - via_cli).max() == 0

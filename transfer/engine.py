@@ -23,6 +23,7 @@ from transfer.collage import collage_and_matches
 from transfer.cuda_graph import graphed
 from transfer.detail import resized, with_detail
 from transfer.finish import finish, mask_tensor
+from transfer.instant import swap_start
 from transfer.lbfgs import lbfgs
 from transfer.precision import tf32_allowed
 from transfer.strength import resolve_strength, start_image, with_strength
@@ -55,6 +56,12 @@ def schedule_start(cfg: dict[str, Any], device: torch.device) -> str:
     """What the schedule in use starts its optimisation from: "collage" or "swap"."""
     name = resolve_schedule(cfg, device)[0]
     return "swap" if name == INSTANT else cfg["schedules"][name].get("start", "collage")
+
+
+def start_maker(cfg: dict[str, Any], device: torch.device) -> Callable:
+    """What makes the schedule's start and its correspondence: the matched collage, or
+    the decoded swap."""
+    return swap_start(cfg) if schedule_start(cfg, device) == "swap" else collage_and_matches
 
 
 def schedule_optimiser(cfg: dict[str, Any], device: torch.device) -> str:
@@ -157,20 +164,22 @@ def check_finite(values: dict[str, float]) -> None:
 
 def paint(photo: Image.Image, painting: Image.Image | list[Image.Image], backbone: Backbone,
           cfg: dict[str, Any], device: torch.device, progress: Progress | None = None,
-          mask: Image.Image | None = None, collage: Callable = collage_and_matches
+          mask: Image.Image | None = None, collage: Callable | None = None
           ) -> torch.Tensor:
     """The photo painted with the painting's pieces, (1, 3, H, W) in [0, 1]; a list of
     paintings is a blend (transfer/blend.py).
 
     With a mask, only its white part is painted: style statistics are taken there, the
     rest keeps the photo, and the border is feathered. `collage` makes the start and its
-    correspondence (the quality benchmark swaps in the original's hard-pasted one). On
-    the CPU, freed buffers are kept for the next step's (core/allocator.py).
+    correspondence, by default the schedule's own (`start_maker`; the quality benchmark
+    swaps in the original's hard-pasted collage). On the CPU, freed buffers are kept for
+    the next step's (core/allocator.py).
     """
     if torch.device(device).type == "cpu":
         keep_freed_memory()
     with tf32_allowed(device):
-        return _paint(photo, painting, backbone, cfg, device, progress, mask, collage)
+        return _paint(photo, painting, backbone, cfg, device, progress, mask,
+                      collage or start_maker(cfg, device))
 
 
 def _paint(photo: Image.Image, painting: Image.Image | list[Image.Image], backbone: Backbone,

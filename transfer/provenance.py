@@ -14,7 +14,6 @@ import numpy as np
 import torch
 from PIL import Image
 
-from transfer.collage import collage_and_matches
 from transfer.matching import orient
 
 TINT = 0.55  # share of the position colour in the tinted images
@@ -25,7 +24,7 @@ BLEND_COLOURS = np.array([(0.92, 0.26, 0.21), (0.16, 0.47, 0.95), (0.2, 0.75, 0.
 
 
 def recording_collage(found: list[torch.Tensor],
-                      make: Callable[..., tuple[torch.Tensor, torch.Tensor]] = collage_and_matches
+                      make: Callable[..., tuple[torch.Tensor, torch.Tensor]]
                       ) -> Callable[..., tuple[torch.Tensor, torch.Tensor]]:
     """The engine's start (`make`: the collage, or the decoded swap), also appending its
     correspondence to `found`."""

@@ -14,8 +14,8 @@ from core.images import rounded_size, to_pil
 from core.layers import stride_of
 from transfer.blend import piece_shares
 from transfer.checks import BLOCK, as_list, working_pair
-from transfer.engine import INSTANT, Progress, paint, schedule_start
-from transfer.instant import DECODED, instant_paint, swap_start
+from transfer.engine import INSTANT, Progress, paint, schedule_start, start_maker
+from transfer.instant import DECODED, instant_paint
 from transfer.provenance import recording_collage, source_boxes
 from transfer.strength import resolve_strength
 
@@ -45,13 +45,13 @@ def paint_pair(photo: Image.Image, painting: Image.Image | list[Image.Image],
         tcfg = resolve_strength(tcfg, backbone, *working_pair(photo, as_list(painting)[0],
                                                               tcfg["size"], device))
     found: list[torch.Tensor] = []
-    swapped = schedule_start(tcfg, device) == "swap"
-    start = recording_collage(found, swap_start(tcfg)) if swapped else recording_collage(found)
+    start = recording_collage(found, start_maker(tcfg, device))
     image = to_pil(paint(photo, painting, backbone, tcfg, device, progress, mask, start))
     if not found:
         return Painted(image, tcfg, None)
     return _provenance(image, tcfg, painting, found[0],
-                       stride_of(DECODED if swapped else tcfg["collage_layer"]))
+                       stride_of(DECODED if schedule_start(tcfg, device) == "swap"
+                                 else tcfg["collage_layer"]))
 
 
 def _provenance(image: Image.Image, tcfg: dict[str, Any],
