@@ -63,7 +63,8 @@ def run_one(size: int, repeats: int) -> dict:
         times.append(time.perf_counter())
         image = decode(decoder, feats)
         times.append(time.perf_counter())
-        finish(image, photo, painting, cfg, rotations=cfg["instant"]["palette_rotations"])
+        finish(image, photo, painting, cfg, rotations=(cfg["instant"]["palette_rotations"],
+                                                       cfg["instant"]["palette_rounds"]))
         times.append(time.perf_counter())
         for stage, start, end in zip(STAGES, times, times[1:]):
             best[stage] = min(best[stage], end - start)

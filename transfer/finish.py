@@ -11,6 +11,7 @@ from PIL import Image
 from core.images import to_tensor
 from transfer.colour import keep_photo_colour, match_palette
 from transfer.denoise import denoise_chroma
+from transfer.smooth_palette import smooth_palette_match
 from transfer.targets import inside_positions
 
 
@@ -28,19 +29,21 @@ def feather(mask: torch.Tensor, radius: int) -> torch.Tensor:
 
 
 def finish(image: torch.Tensor, photo: torch.Tensor, painting: torch.Tensor,
-           cfg: dict[str, Any], mask: Image.Image | None = None, rotations: int = 0
-           ) -> torch.Tensor:
-    """`image` at the photo's full working size, finished as `cfg` says; `rotations`
-    more palette passes (transfer/colour.py) for a decoded image, which no colour
-    histogram loss has pulled towards the painting's colour combinations."""
+           cfg: dict[str, Any], mask: Image.Image | None = None,
+           rotations: tuple[int, int] = (0, 0)) -> torch.Tensor:
+    """`image` at the photo's full working size, finished as `cfg` says. A decoded
+    image, which no colour histogram loss has pulled towards the painting's colour
+    combinations, takes `rotations` = (passes, rounds): that many more palette passes in
+    as many smoothed rounds (transfer/smooth_palette.py)."""
     full_mask = mask_tensor(mask, photo) if mask is not None else None
     if cfg["chroma_denoise"]:
         image = denoise_chroma(image)
     if cfg["preserve_colour"]:
         image = keep_photo_colour(image, photo)
     elif cfg["match_palette"]:
-        image = match_palette(image, painting, inside_positions(full_mask, photo.shape[2:]),
-                              rotations)
+        inside = inside_positions(full_mask, photo.shape[2:])
+        image = (smooth_palette_match(image, painting, inside, *rotations) if rotations[0]
+                 else match_palette(image, painting, inside))
     if full_mask is not None:
         soft = feather(full_mask, max(2, cfg["size"] // 128))
         image = soft * image + (1 - soft) * photo

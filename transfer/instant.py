@@ -87,7 +87,8 @@ def _decoded(photo: torch.Tensor, paintings: list[torch.Tensor], backbone: Backb
     with torch.no_grad():
         image = decode(cached_decoder(str(photo.device)), feats)
     palette = palette_source(paintings, piece_shares(positions, len(paintings)))
-    finished = finish(image, photo, palette, cfg, mask, cfg["instant"]["palette_rotations"])
+    rotations = (cfg["instant"]["palette_rotations"], cfg["instant"]["palette_rounds"])
+    finished = finish(image, photo, palette, cfg, mask, rotations)
     return finished, positions, strength
 
 
