@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 from fastapi import APIRouter, File, HTTPException, Request, UploadFile
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from index_build.sources import located_exists, open_located
@@ -71,6 +71,8 @@ def uploaded(request: Request, upload_id: str) -> FileResponse:
 
 
 class MatchRequest(BaseModel):
+    # Strict: JSON true is not the number 1 nor "yes" a true; a wrong type is refused.
+    model_config = ConfigDict(strict=True)
     photo: str
     top: int = Field(12, ge=1, le=200)
     style: Optional[str] = None

@@ -7,7 +7,7 @@ from typing import Optional, Union
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response, StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from core.config import with_overrides
 from core.images import load_image
@@ -30,6 +30,8 @@ MAX_BLEND = 8
 
 
 class PaintRequest(BaseModel):
+    # Strict: JSON true is not the number 1 nor "yes" a true; a wrong type is refused.
+    model_config = ConfigDict(strict=True)
     photo: str
     # The painting: an artwork of the index by id, an uploaded painting, or a blend of
     # artworks (transfer/blend.py).

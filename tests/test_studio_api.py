@@ -164,6 +164,23 @@ def test_artwork_ids_past_sqlite_or_not_integers_are_refused(client, photo_id, a
     assert answer.status_code == 422 and "art" in answer.text, answer.text
 
 
+@pytest.mark.parametrize("field, value", [("size", True), ("size", "96"), ("size", 96.5),
+                                          ("strength", True), ("preserve_colour", "yes"),
+                                          ("preserve_colour", 1), ("schedule", 1)])
+def test_paint_settings_of_the_wrong_type_are_refused_not_converted(client, photo_id, field,
+                                                                     value):
+    # true would otherwise paint at 1 px or full strength, "yes" keep the photo's colours.
+    answer = client.post("/api/jobs", json={"photo": photo_id, "painting": photo_id,
+                                            field: value})
+    assert answer.status_code == 422 and field in answer.text, answer.text
+
+
+@pytest.mark.parametrize("top", [True, "12", 2.5])
+def test_a_match_count_that_is_not_an_integer_is_refused(client, photo_id, top):
+    answer = client.post("/api/matches", json={"photo": photo_id, "top": top})
+    assert answer.status_code == 422 and "top" in answer.text, answer.text
+
+
 def test_an_unknown_style_is_refused_with_the_known_ones(client, photo_id):
     answer = client.post("/api/matches", json={"photo": photo_id, "style": "Impressionism"})
     assert answer.status_code == 422, answer.text
