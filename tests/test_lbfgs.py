@@ -3,7 +3,7 @@ import torch
 
 from core.config import load_config
 from core.errors import ConfigError
-from transfer.engine import schedule_optimiser
+from transfer.engine import check_finite, schedule_optimiser
 from transfer.lbfgs import lbfgs
 
 
@@ -56,3 +56,12 @@ def test_the_quick_schedule_moves_the_pixels_by_lbfgs():
     assert schedule_optimiser(cfg | {"schedule": "fast"}, torch.device("cpu")) == "adam"
     with pytest.raises(ConfigError, match="optimiser must be one of adam, lbfgs"):
         load_config(overrides=['transfer.schedules.quick.optimiser="sgd"'])
+
+
+@pytest.mark.parametrize("optimiser, names_the_rate", [("adam", True), ("lbfgs", False)])
+def test_an_overflowing_loss_names_the_learning_rate_only_where_one_is_used(optimiser,
+                                                                            names_the_rate):
+    with pytest.raises(ConfigError) as raised:
+        check_finite({"content": float("inf"), "style": 1.0, "total": float("inf")}, optimiser)
+    assert "content_weight" in str(raised.value)
+    assert ("learning_rate" in str(raised.value)) == names_the_rate

@@ -140,7 +140,7 @@ def optimise(backbone: Backbone, start: torch.Tensor, targets: Targets, cfg: dic
             read = torch.stack([value.detach() for value in terms.values()]).tolist()
             values = dict(zip(terms, read))
             values["total"] = sum(read)
-            check_finite(values)
+            check_finite(values, optimiser)
         if on_step:
             on_step(values, image.detach())
     return image.detach()
@@ -151,13 +151,16 @@ TERM_SETTINGS = {"content": "content_weight", "style": "style_weight", "hist": "
                  "colour": "colour_weight", "tv": "tv_weight"}
 
 
-def check_finite(values: dict[str, float]) -> None:
+def check_finite(values: dict[str, float], optimiser: str) -> None:
     """Stop a painting whose loss overflowed: from there on every step would be NaN and
-    the result a black image written as if it had worked."""
+    the result a black image written as if it had worked. The message names the weights
+    of the terms that overflowed, and Adam's learning rate (L-BFGS has none)."""
     bad = [term for term in TERM_SETTINGS if not math.isfinite(values.get(term, 0.0))]
     if not bad and math.isfinite(values["total"]):
         return
-    suspects = [f"transfer.{TERM_SETTINGS[term]}" for term in bad] + ["transfer.learning_rate"]
+    suspects = [f"transfer.{TERM_SETTINGS[term]}" for term in bad]
+    if optimiser == "adam":
+        suspects.append("transfer.learning_rate")
     raise ConfigError(f"the painting's loss became {values['total']} "
                       f"({', '.join(bad) or 'total'}); lower {' or '.join(suspects)}")
 
