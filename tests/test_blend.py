@@ -29,6 +29,16 @@ def test_piece_shares_count_each_painting():
     assert piece_shares(positions, 3) == [0.75, 0.25, 0.0]
 
 
+def test_piece_shares_count_only_what_the_mask_paints():
+    # Painting 1 gave the left half's pieces, painting 0 the right's; the mask paints
+    # the left half, so the kept photo's half gives no share to painting 0.
+    positions = torch.zeros(4, 6, 3, dtype=torch.long)
+    positions[:, :3, 0] = 1
+    mask = torch.zeros(1, 1, 64, 96)
+    mask[..., :48] = 1
+    assert piece_shares(positions, 2, mask) == [0.0, 1.0]
+
+
 def test_a_mixture_histogram_takes_each_part_by_its_share():
     low, high = torch.zeros(1, 1000), torch.ones(1, 1000)
     mixed = mixed_sorted([low, high], [0.25, 0.75], 400)

@@ -8,16 +8,23 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 
 from core.backbone import Backbone
 from transfer.losses import stretch_sorted
 from transfer.targets import Targets, compute_targets
 
 
-def piece_shares(positions: torch.Tensor, count: int) -> list[float]:
+def piece_shares(positions: torch.Tensor, count: int, mask: torch.Tensor | None = None
+                 ) -> list[float]:
     """The share of the correspondence's (h, w, 3) positions taken from each of `count`
-    paintings (its first column names the painting)."""
-    taken = torch.bincount(positions[..., 0].flatten().cpu(), minlength=count).double()
+    paintings (its first column names the painting). With a `mask` (1, 1, H, W), each
+    position counts by how much of it the mask paints: pieces laid where the photo is
+    kept are in no painting."""
+    cover = (None if mask is None else
+             F.interpolate(mask.float(), size=positions.shape[:2], mode="area").flatten().cpu())
+    taken = torch.bincount(positions[..., 0].flatten().cpu(), weights=cover,
+                           minlength=count).double()
     return (taken / taken.sum()).tolist()
 
 

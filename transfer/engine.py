@@ -204,7 +204,7 @@ def _paint(photo: Image.Image, painting: Image.Image | list[Image.Image], backbo
     canvas, positions = collage(photo_full, paintings_full if len(paintings_full) > 1
                                 else paintings_full[0], backbone, cfg["collage_layer"],
                                 stride_of(cfg["collage_layer"]), cfg["orientations"])
-    shares = piece_shares(positions, len(paintings_full))
+    shares = piece_shares(positions, len(paintings_full), full_mask)
     image = start_image(canvas, photo_full, cfg["strength"])
     if full_mask is not None:
         image = full_mask * image + (1 - full_mask) * photo_full

@@ -17,7 +17,7 @@ from core.backbone import Backbone
 from transfer.blend import palette_source, piece_shares
 from transfer.checks import as_list, check_settings, working_set
 from transfer.decoder import cached_decoder, decode
-from transfer.finish import finish
+from transfer.finish import finish, mask_tensor
 from transfer.strength import auto_strength, log_gram_energy
 from transfer.swap import blend, centred, descriptors, swap
 from transfer.targets import features
@@ -86,7 +86,8 @@ def _decoded(photo: torch.Tensor, paintings: list[torch.Tensor], backbone: Backb
     feats, positions = swapped(photo_feats, painting_feats, strength, cfg)
     with torch.no_grad():
         image = decode(cached_decoder(str(photo.device)), feats)
-    palette = palette_source(paintings, piece_shares(positions, len(paintings)))
+    cover = mask_tensor(mask, photo) if mask is not None else None
+    palette = palette_source(paintings, piece_shares(positions, len(paintings), cover))
     rotations = (cfg["instant"]["palette_rotations"], cfg["instant"]["palette_rounds"])
     finished = finish(image, photo, palette, cfg, mask, rotations)
     return finished, positions, strength

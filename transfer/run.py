@@ -15,6 +15,7 @@ from core.layers import stride_of
 from transfer.blend import piece_shares
 from transfer.checks import BLOCK, as_list, working_pair
 from transfer.engine import INSTANT, Progress, paint, schedule_start, start_maker
+from transfer.finish import mask_tensor
 from transfer.instant import DECODED, instant_paint
 from transfer.provenance import recording_collage, source_boxes
 from transfer.strength import resolve_strength
@@ -51,20 +52,24 @@ def paint_pair(photo: Image.Image, painting: Image.Image | list[Image.Image],
         return Painted(image, tcfg, None)
     return _provenance(image, tcfg, painting, found[0],
                        stride_of(DECODED if schedule_start(tcfg, device) == "swap"
-                                 else tcfg["collage_layer"]))
+                                 else tcfg["collage_layer"]), mask)
 
 
 def _provenance(image: Image.Image, tcfg: dict[str, Any],
                 painting: Image.Image | list[Image.Image], positions: torch.Tensor,
-                stride: int) -> Painted:
-    """The result with its boxes, and a blend's painting per block and shares."""
+                stride: int, mask: Optional[Image.Image]) -> Painted:
+    """The result with its boxes, and a blend's painting per block and shares (of what
+    the mask paints)."""
     paintings = as_list(painting)
     # The working paintings' (height, width), as fit_blocks makes them.
     sizes = [rounded_size(*p.size, tcfg["size"], BLOCK)[::-1] for p in paintings]
     if len(paintings) == 1:
         return Painted(image, tcfg, source_boxes(positions, sizes[0], stride))
     return Painted(image, tcfg, source_boxes(positions, sizes, stride),
-                   positions[..., 0].cpu().numpy(), piece_shares(positions, len(paintings)))
+                   positions[..., 0].cpu().numpy(),
+                   piece_shares(positions, len(paintings),
+                                mask_tensor(mask, torch.zeros(1, 1, *positions.shape[:2]))
+                                if mask is not None else None))
 
 
 def result_settings(photo: str, style: str, mask: Optional[str], schedule: str,
@@ -86,4 +91,4 @@ def _instant_pair(photo: Image.Image, painting: Image.Image | list[Image.Image],
     used = tcfg | {"strength": strength}
     if strength == 0:
         return Painted(to_pil(image), used, None)
-    return _provenance(to_pil(image), used, painting, positions, stride_of(DECODED))
+    return _provenance(to_pil(image), used, painting, positions, stride_of(DECODED), mask)
