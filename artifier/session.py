@@ -127,7 +127,8 @@ class Artifier:
         max_pixels = self.cfg["images"]["max_pixels"]
         photo_img = (load_image(photo, max_pixels, tcfg["size"])
                      if isinstance(photo, (str, Path)) else as_image(photo, max_pixels))
-        check_memory(photo_img, tcfg, pick_device(self.cfg["backbone"]["device"]))
+        check_memory(photo_img, tcfg, pick_device(self.cfg["backbone"]["device"]),
+                     1 if painting is None else len(as_list(painting)))
         mask_img = None if mask is None else as_image(mask, max_pixels, "mask")
         if painting is None:
             painting = self.retrieve(photo_img, top=1)[0]

@@ -64,7 +64,7 @@ def start(request: Request, ask: PaintRequest) -> dict:
     max_pixels = cfg["images"]["max_pixels"]
     photo_img = load_image(photo, max_pixels, cfg["transfer"]["size"])
     paintings = [(open_located(path, max_pixels), name) for path, name in located]
-    check_memory(photo_img, cfg["transfer"], studio.device)
+    check_memory(photo_img, cfg["transfer"], studio.device, len(paintings))
     check_settings(photo_img, [image for image, _ in paintings], cfg["transfer"])
     resolve_schedule(cfg["transfer"], studio.device)
     job = Job(new_id(), " + ".join(name for _, name in paintings))

@@ -6,10 +6,13 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
 from core.config import load_config
 from core.images import load_image
 from transfer.budget import needed_bytes
+from transfer.checks import working_pair
+from transfer.targets import compute_targets
 
 PAINT = """
 import resource, sys, torch
@@ -40,3 +43,16 @@ def test_the_estimate_covers_a_512_px_paintings_peak(photo_path, painting_path, 
     # by 1.6x from one process to the next on an AVX-512 CPU (transfer/budget.py), so
     # the bound is 2x the peak measured here.
     assert estimate < 2 * peak
+
+
+def test_each_painting_of_a_blend_adds_what_its_targets_keep(backbone, photo_path,
+                                                           painting_path):
+    # A blend keeps every painting's Grams, sorted histograms and colours at each scale.
+    cfg = load_config(overrides=["transfer.size=128"])["transfer"]
+    photo, painting = working_pair(load_image(photo_path), load_image(painting_path), 128,
+                                   torch.device("cpu"))
+    targets = compute_targets(backbone, photo, painting, cfg)
+    kept = sum(t.nbytes for t in [*targets.grams.values(), *targets.sorted_hist.values(),
+                                  targets.sorted_pixels])
+    one, two = (needed_bytes(load_image(photo_path), cfg, "adam", n) for n in (1, 2))
+    assert two - one >= kept

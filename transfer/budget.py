@@ -26,6 +26,12 @@ from transfer.tiled import HALO
 STEP_BYTES_PER_PIXEL = 7_000
 MAPS_BYTES_PER_PIXEL = 1_000
 BASE_BYTES = 1_650_000_000
+# A blend keeps every painting's targets (Grams, sorted histograms, colours) at each scale.
+# Measured on an AMD EPYC (2026-12-07), the cat with 1, 4 and 8 of bench/quality.py's
+# paintings, two steps a scale, peak RSS: 1.60 and 2.02 GB at 512 px (quick) for 1 and
+# 8 paintings; 4.34, 4.69 and 5.81 GB at 1024 (quick), 3.96 and 5.82 GB at 1024 (fast):
+# 200 to 250 bytes per pixel of size^2 per painting past the first. 300 errs high.
+BLEND_BYTES_PER_PIXEL = 300
 
 
 def available_bytes(device: torch.device) -> int:
@@ -41,23 +47,29 @@ def available_bytes(device: torch.device) -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
-def needed_bytes(photo: Image.Image, cfg: dict[str, Any], optimiser: str = "adam") -> int:
-    """About what painting `photo` at long side cfg["size"] takes at its peak; L-BFGS
-    keeps its curvature pairs on top (a gigabyte at 2048 px)."""
+def needed_bytes(photo: Image.Image, cfg: dict[str, Any], optimiser: str = "adam",
+                 paintings: int = 1) -> int:
+    """About what painting `photo` at long side cfg["size"] with `paintings` paintings
+    (a blend) takes at its peak; L-BFGS keeps its curvature pairs on top (a gigabyte at
+    2048 px)."""
     size, tile = cfg["size"], cfg["tile"]
     short = size * min(photo.size) / max(photo.size)
     history = lbfgs.BYTES_PER_PIXEL * size * short if optimiser == "lbfgs" else 0
+    kept = history + BLEND_BYTES_PER_PIXEL * size * size * (paintings - 1)
     if size <= tile:
-        return int(BASE_BYTES + STEP_BYTES_PER_PIXEL * size * short + history)
+        return int(BASE_BYTES + STEP_BYTES_PER_PIXEL * size * short + kept)
     window = (tile + 2 * HALO) * (min(tile, short) + 2 * HALO)
     return int(BASE_BYTES + MAPS_BYTES_PER_PIXEL * size * short + STEP_BYTES_PER_PIXEL * window
-               + history)
+               + kept)
 
 
-def check_memory(photo: Image.Image, cfg: dict[str, Any], device: torch.device) -> None:
-    need = needed_bytes(photo, cfg, schedule_optimiser(cfg, device))
+def check_memory(photo: Image.Image, cfg: dict[str, Any], device: torch.device,
+                 paintings: int) -> None:
+    """Refuse a size whose painting with `paintings` paintings would not fit."""
+    need = needed_bytes(photo, cfg, schedule_optimiser(cfg, device), paintings)
     have = available_bytes(device)
     if need > have:
         raise ConfigError(
             f"--size {cfg['size']} needs about {need / 1e9:,.1f} GB of memory on {device}, "
-            f"and {have / 1e9:,.1f} GB are available; use a smaller --size")
+            f"and {have / 1e9:,.1f} GB are available; use a smaller --size"
+            + (" or fewer paintings" if paintings > 1 else ""))
