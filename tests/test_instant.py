@@ -11,8 +11,9 @@ from core.errors import ConfigError, WeightsError
 from core.images import fit_blocks, load_image, to_tensor
 from transfer import decoder as decoder_module
 from transfer.decoder import cached_decoder, decode, load_decoder
-from transfer.instant import instant_paint
+from transfer.instant import instant_paint, pair_strength
 from transfer.losses import gram
+from transfer.strength import auto_strength
 from transfer.swap import paste, swap
 from transfer.targets import features
 
@@ -167,3 +168,16 @@ def test_the_engine_starts_a_schedule_where_the_schedule_says(backbone, pair):
     made = np.asarray(to_pil(paint(photo, painting, backbone, cfg, cpu)), dtype=np.float32)
     via_cli = np.asarray(paint_pair(photo, painting, backbone, cpu, cfg).image, dtype=np.float32)
     assert np.abs(made - via_cli).max() == 0
+
+
+def test_auto_strength_keeps_the_photo_where_the_full_swap_would_erase_it():
+    # A smooth photo under a busy painting: the optimisation's auto strength is high,
+    # and the swap at that strength would paint the photo out; a number the user sets
+    # is taken as it is.
+    cfg = _cfg()
+    busy = -3.0  # the painting's Gram energy far above the photo's: auto_strength 1.0
+    assert auto_strength(busy) > cfg["instant"]["auto_strength_max"]
+    assert pair_strength(cfg, busy) == cfg["instant"]["auto_strength_max"]
+    assert pair_strength(cfg | {"strength": 0.9}, busy) == 0.9
+    calm = 3.0
+    assert pair_strength(cfg, calm) == auto_strength(calm) < cfg["instant"]["auto_strength_max"]

@@ -42,8 +42,11 @@ def _keys(photo: dict[str, torch.Tensor], paintings: list[dict[str, torch.Tensor
 
 
 def pair_strength(cfg: dict[str, Any], log_ratio: float | None) -> float:
-    """The strength as set, or the pair's own from its `log_ratio` when "auto"."""
-    return float(auto_strength(log_ratio) if cfg["strength"] == "auto" else cfg["strength"])
+    """The strength as set, or the pair's own from its `log_ratio` when "auto", at most
+    `instant.auto_strength_max`: the swap replaces where the optimisation only pulls."""
+    if cfg["strength"] != "auto":
+        return float(cfg["strength"])
+    return min(auto_strength(log_ratio), cfg["instant"]["auto_strength_max"])
 
 
 def encode(backbone: Backbone, photo: torch.Tensor, paintings: list[torch.Tensor],
