@@ -5,6 +5,7 @@ networks are loaded before the clock starts, and each stage's best of `--repeats
 is shown (2048 px runs once).
 
     python bench/instant_speed.py [--sizes 512,1024,2048] [--repeats 3]
+    python bench/instant_speed.py --sizes 512 --precisions float32,bfloat16   # side by side
 """
 from __future__ import annotations
 
@@ -37,8 +38,9 @@ def peak_mb() -> float:
     return float("nan")
 
 
-def run_one(size: int, repeats: int) -> dict:
-    """Best seconds per stage of the instant painting at `size`, and the peak memory."""
+def run_one(size: int, repeats: int, precision: str) -> dict:
+    """Best seconds per stage of the instant painting at `size`, its encoder in
+    `precision`, and the peak memory."""
     import torch
 
     from core.backbone import load_backbone
@@ -49,7 +51,8 @@ def run_one(size: int, repeats: int) -> dict:
     from transfer.finish import finish
     from transfer.instant import encode, swapped
 
-    cfg = load_config(overrides=[f"transfer.size={size}"])["transfer"]
+    cfg = load_config(overrides=[f"transfer.size={size}",
+                                 f'transfer.precision="{precision}"'])["transfer"]
     device = torch.device("cpu")
     backbone, decoder = load_backbone(device=device), cached_decoder("cpu")
     photo, painting = working_pair(load_image(PHOTO), load_image(PAINTING), size, device)
@@ -75,21 +78,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="512,1024,2048")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--precisions", default="auto",
+                        help="transfer.precision values, each size run in each")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--precision", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(run_one(args.one, args.repeats)))
+        print(json.dumps(run_one(args.one, args.repeats, args.precision)))
         return
     print(f"{cpu_name()}, {PHOTO.name} with {PAINTING.name}, default settings")
-    print(f"| size | {' | '.join(STAGES)} | total s | peak MB |\n|---|" + "---|" * 6)
+    print(f"| size | precision | {' | '.join(STAGES)} | total s | peak MB |\n|---|---|"
+          + "---|" * 6)
     for size in (int(s) for s in args.sizes.split(",")):
-        repeats = 1 if size >= 2048 else args.repeats
-        out = subprocess.run([sys.executable, __file__, "--one", str(size), "--repeats",
-                              str(repeats)], capture_output=True, text=True, check=True)
-        row = json.loads(out.stdout.splitlines()[-1])
-        print(f"| {size} ({row['shape'][1]}x{row['shape'][0]}) | "
-              + " | ".join(f"{row[s]:.2f}" for s in STAGES)
-              + f" | {sum(row[s] for s in STAGES):.2f} | {row['peak_mb']:.0f} |", flush=True)
+        for precision in args.precisions.split(","):
+            repeats = 1 if size >= 2048 else args.repeats
+            out = subprocess.run([sys.executable, __file__, "--one", str(size), "--repeats",
+                                  str(repeats), "--precision", precision],
+                                 capture_output=True, text=True, check=True)
+            row = json.loads(out.stdout.splitlines()[-1])
+            print(f"| {size} ({row['shape'][1]}x{row['shape'][0]}) | {precision} | "
+                  + " | ".join(f"{row[s]:.2f}" for s in STAGES)
+                  + f" | {sum(row[s] for s in STAGES):.2f} | {row['peak_mb']:.0f} |",
+                  flush=True)
 
 
 if __name__ == "__main__":

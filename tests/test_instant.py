@@ -7,6 +7,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from core.config import load_config
+from core.precision import network_precision, resolve_precision
 from core.errors import ConfigError, WeightsError
 from core.images import fit_blocks, load_image, to_tensor
 from transfer import decoder as decoder_module
@@ -71,7 +72,10 @@ def test_strength_runs_from_the_decoded_photo_to_the_full_swap(backbone, pair):
                for s in (0.0, 0.25, 0.5, 0.75, 1.0)}
     photo_t = to_tensor(fit_blocks(photo, SIZE, 16))
     painting_t = to_tensor(fit_blocks(painting, SIZE, 16))
-    own = decode(cached_decoder("cpu"), features(backbone, photo_t, {"relu4_1"}, 16)["relu4_1"])
+    # As the instant painting makes it: encoded in the CPU's own precision.
+    with network_precision(resolve_precision("auto", "cpu"), "cpu"):
+        own = features(backbone, photo_t, {"relu4_1"}, 16)["relu4_1"].float()
+    own = decode(cached_decoder("cpu"), own)
     assert torch.equal(results[0.0], own)
     distances = [_style_distance(backbone, results[s], painting_t) for s in sorted(results)]
     assert distances == sorted(distances, reverse=True), distances
@@ -181,3 +185,16 @@ def test_auto_strength_keeps_the_photo_where_the_full_swap_would_erase_it():
     assert pair_strength(cfg | {"strength": 0.9}, busy) == 0.9
     calm = 3.0
     assert pair_strength(cfg, calm) == auto_strength(calm) < cfg["instant"]["auto_strength_max"]
+
+
+def test_bfloat16_encodes_in_it_and_paints_alike(backbone, pair):
+    # Emulated where the CPU lacks it: slow, but the same numbers.
+    photo, painting = pair
+    plain = ["transfer.strength=1.0"]
+    exact = instant_paint(photo, painting, backbone, _cfg(*plain, 'transfer.precision="float32"'),
+                          torch.device("cpu"))[0]
+    half = instant_paint(photo, painting, backbone, _cfg(*plain, 'transfer.precision="bfloat16"'),
+                         torch.device("cpu"))[0]
+    assert half.dtype == torch.float32
+    assert not torch.equal(half, exact)
+    assert (half - exact).abs().mean() < 0.02
