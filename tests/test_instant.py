@@ -14,8 +14,7 @@ from transfer import decoder as decoder_module
 from transfer.decoder import cached_decoder, decode, load_decoder
 from transfer.instant import instant_paint, pair_strength
 from transfer.losses import gram
-from transfer.strength import auto_strength
-from transfer.swap import paste, swap
+from transfer.swap import kept_structure, paste, swap
 from transfer.targets import features
 
 SIZE = 160
@@ -174,17 +173,20 @@ def test_the_engine_starts_a_schedule_where_the_schedule_says(backbone, pair):
     assert np.abs(made - via_cli).max() == 0
 
 
-def test_auto_strength_keeps_the_photo_where_the_full_swap_would_erase_it():
-    # A smooth photo under a busy painting: the optimisation's auto strength is high,
-    # and the swap at that strength would paint the photo out; a number the user sets
-    # is taken as it is.
-    cfg = _cfg()
-    busy = -3.0  # the painting's Gram energy far above the photo's: auto_strength 1.0
-    assert auto_strength(busy) > cfg["instant"]["auto_strength_max"]
-    assert pair_strength(cfg, busy) == cfg["instant"]["auto_strength_max"]
-    assert pair_strength(cfg | {"strength": 0.9}, busy) == 0.9
-    calm = 3.0
-    assert pair_strength(cfg, calm) == auto_strength(calm) < cfg["instant"]["auto_strength_max"]
+def test_auto_is_the_full_swap_and_a_set_strength_is_taken_as_it_is():
+    assert pair_strength(_cfg()) == 1.0
+    assert pair_strength(_cfg("transfer.strength=0.3")) == 0.3
+
+
+def test_the_swap_keeps_the_photo_where_it_would_erase_its_structure():
+    photo = torch.ones(4, 6, 6)
+    swapped = torch.ones(4, 6, 6)
+    swapped[:, :, :3] = 0.25  # the left half swapped for pieces of a quarter the energy
+    kept = kept_structure(photo, swapped, 0.5)
+    assert torch.allclose(kept[:, 0], torch.full((6,), 0.5))
+    assert torch.equal(kept[:, 5], torch.ones(6))
+    assert torch.equal(kept_structure(photo, 2 * photo, 0.5), torch.ones(6, 6))
+    assert torch.equal(kept_structure(photo, swapped, 0.0), torch.ones(6, 6))
 
 
 def test_bfloat16_encodes_in_it_and_paints_alike(backbone, pair):

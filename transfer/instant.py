@@ -19,8 +19,7 @@ from transfer.blend import palette_source, piece_shares
 from transfer.checks import as_list, check_settings, working_set
 from transfer.decoder import cached_decoder, decode
 from transfer.finish import finish, mask_tensor
-from transfer.strength import auto_strength, log_gram_energy
-from transfer.swap import blend, centred, descriptors, swap
+from transfer.swap import blend, centred, descriptors, kept_structure, swap
 from transfer.targets import features
 
 DECODED = "relu4_1"  # the layer the decoder inverts
@@ -42,12 +41,10 @@ def _keys(photo: dict[str, torch.Tensor], paintings: list[dict[str, torch.Tensor
     return descriptors(maps[0], maps[1:])
 
 
-def pair_strength(cfg: dict[str, Any], log_ratio: float | None) -> float:
-    """The strength as set, or the pair's own from its `log_ratio` when "auto", at most
-    `instant.auto_strength_max`: the swap replaces where the optimisation only pulls."""
-    if cfg["strength"] != "auto":
-        return float(cfg["strength"])
-    return min(auto_strength(log_ratio), cfg["instant"]["auto_strength_max"])
+def pair_strength(cfg: dict[str, Any]) -> float:
+    """The strength as set; "auto" is 1, the swap's share then set per position by what
+    it leaves of the photo's structure (`swapped`)."""
+    return 1.0 if cfg["strength"] == "auto" else float(cfg["strength"])
 
 
 def encode(backbone: Backbone, photo: torch.Tensor, paintings: list[torch.Tensor],
@@ -59,30 +56,30 @@ def encode(backbone: Backbone, photo: torch.Tensor, paintings: list[torch.Tensor
     and the first (best matched) painting, taken in the same passes and dropped at once:
     at 2048 px the shallow maps are gigabytes."""
     layers = _layers(cfg)
-    weighed = set(cfg["style_layers"]) if cfg["strength"] == "auto" else set()
-    kept, energies = [], []
+    kept = []
     precision = resolve_precision(cfg["precision"], photo.device)
     with torch.no_grad(), network_precision(precision, photo.device):
-        for number, image in enumerate((photo, *paintings)):
-            weigh = weighed if number < 2 else set()
-            feats = features(backbone, image, layers | weigh, cfg["border_pad"])
-            energies.append(log_gram_energy(feats, weigh) if weigh else 0.0)
+        for image in (photo, *paintings):
+            feats = features(backbone, image, layers, cfg["border_pad"])
             # The swap compares and blends in float32, as the optimisation's losses do.
             kept.append({layer: feats[layer].float().contiguous() for layer in layers})
             del feats
-    return kept[0], kept[1:], pair_strength(cfg, energies[1] - energies[0] if weighed else None)
+    return kept[0], kept[1:], pair_strength(cfg)
 
 
 def swapped(photo: dict[str, torch.Tensor], paintings: list[dict[str, torch.Tensor]],
             strength: float, cfg: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
     """The features to decode, (1, 512, h, w): the photo's relu4_1 blended towards its
-    swap from the union of the paintings' patches, by the strength to the power
-    `instant.strength_power` (0 and 1 stay the ends); and the swap's correspondence
-    (its first column names the painting)."""
-    photo_keys, painting_keys = _keys(photo, paintings, cfg["instant"])
-    swap_feats, positions = swap(photo[DECODED][0], [p[DECODED][0] for p in paintings],
-                                 photo_keys, painting_keys)
-    share = strength ** cfg["instant"]["strength_power"]
+    swap from the union of the paintings' patches; the swap's share is the
+    strength to the power `instant.strength_power` (0 and 1 stay the ends) times, at
+    each position, `kept_structure` to `instant.keep_photo_power`. Also the swap's
+    correspondence (its first column names the painting)."""
+    icfg = cfg["instant"]
+    photo_keys, painting_keys = _keys(photo, paintings, icfg)
+    maps = [p[DECODED][0] for p in paintings]
+    swap_feats, positions = swap(photo[DECODED][0], maps, photo_keys, painting_keys)
+    share = (strength ** icfg["strength_power"]
+             * kept_structure(photo[DECODED][0], swap_feats, icfg["keep_photo_power"]))
     return blend(photo[DECODED], swap_feats[None], share), positions
 
 
@@ -120,7 +117,8 @@ def swap_start(cfg: dict[str, Any]) -> Callable[..., tuple[torch.Tensor, torch.T
     """The decoded swap, at full share, as an optimisation's start in place of the collage
     (the engine fades it towards the photo by the strength, as it does the collage);
     it takes the collage's arguments and returns the image and its correspondence."""
-    full = cfg | {"strength": 1.0}
+    # The plain full swap, as the quick schedule was measured from.
+    full = cfg | {"strength": 1.0, "instant": cfg["instant"] | {"keep_photo_power": 0.0}}
 
     def start(photo: torch.Tensor, painting: torch.Tensor | list[torch.Tensor],
               backbone: Backbone, *_: Any) -> tuple[torch.Tensor, torch.Tensor]:

@@ -61,10 +61,22 @@ def swap(photo: torch.Tensor, maps: list[torch.Tensor], photo_keys: torch.Tensor
     return paste(maps, positions), positions
 
 
-def blend(photo: torch.Tensor, swapped: torch.Tensor, strength: float) -> torch.Tensor:
-    """(1 - strength) * photo + strength * swapped: 0 decodes to the photo as the decoder
-    returns it, 1 to the full swap."""
-    return torch.lerp(photo, swapped, strength)
+def blend(photo: torch.Tensor, swapped: torch.Tensor, share: float | torch.Tensor
+          ) -> torch.Tensor:
+    """(1 - share) * photo + share * swapped, the share one number or one per position:
+    0 decodes to the photo as the decoder returns it, 1 to the full swap."""
+    return torch.lerp(photo, swapped, share)
+
+
+def kept_structure(photo: torch.Tensor, swapped: torch.Tensor, power: float) -> torch.Tensor:
+    """(h, w) shares of the swap that leave the photo its structure: where the swapped
+    features (C, h, w) carry less energy than the photo's (a forest swapped for blank
+    paper), (swapped / photo energy)^power, over 3x3 windows; 1 where they carry as much
+    or more, and everywhere at power 0."""
+    def energy(feats: torch.Tensor) -> torch.Tensor:
+        square = feats.float().square().sum(0, keepdim=True)[None]
+        return F.avg_pool2d(square, 3, 1, 1, count_include_pad=False)[0, 0].sqrt()
+    return (energy(swapped) / energy(photo).clamp_min(1e-6)).clamp(0, 1) ** power
 
 
 def centred(feats: torch.Tensor) -> torch.Tensor:
