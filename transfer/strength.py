@@ -36,18 +36,11 @@ def log_energy_ratio(backbone: Backbone, photo: torch.Tensor, painting: torch.Te
     with torch.no_grad():
         photo_feats = features(backbone, photo, layers, cfg["border_pad"])
         painting_feats = features(backbone, painting, layers, cfg["border_pad"])
-    return feature_log_ratio(photo_feats, painting_feats, layers)
-
-
-def feature_log_ratio(photo_feats: dict[str, torch.Tensor],
-                      painting_feats: dict[str, torch.Tensor], layers: set[str]) -> float:
-    """`log_energy_ratio` of features already taken."""
     return log_gram_energy(painting_feats, layers) - log_gram_energy(photo_feats, layers)
 
 
 def log_gram_energy(feats: dict[str, torch.Tensor], layers: set[str]) -> float:
-    """Mean over `layers` of log |G|: one image's share of the ratio, so a caller can
-    keep a number instead of the maps (the instant painting at 2048 px)."""
+    """Mean over `layers` of log |G|: one image's share of the ratio."""
     return sum(math.log(losses.gram(feats[layer]).norm().clamp_min(1e-12))
                for layer in layers) / len(layers)
 
