@@ -49,7 +49,7 @@ def run_one(size: int, repeats: int, precision: str) -> dict:
     from transfer.checks import working_pair
     from transfer.decoder import cached_decoder, decode
     from transfer.finish import finish
-    from transfer.instant import encode, swapped
+    from transfer.instant import encode, pair_strength, swapped
 
     cfg = load_config(overrides=[f"transfer.size={size}",
                                  f'transfer.precision="{precision}"'])["transfer"]
@@ -59,9 +59,9 @@ def run_one(size: int, repeats: int, precision: str) -> dict:
     best = {stage: float("inf") for stage in STAGES}
     for _ in range(repeats):
         times = [time.perf_counter()]
-        photo_feats, painting_feats, strength = encode(backbone, photo, [painting], cfg)
+        photo_feats, painting_feats = encode(backbone, photo, [painting], cfg)
         times.append(time.perf_counter())
-        feats, _ = swapped(photo_feats, painting_feats, strength, cfg)
+        feats, _ = swapped(photo_feats, painting_feats, pair_strength(cfg), cfg)
         del photo_feats, painting_feats
         times.append(time.perf_counter())
         image = decode(decoder, feats)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from core.patches import patch_norms
 from transfer.matching import gather, match_positions
 
 # Bytes of scores a band of photo rows may hold (about three (rows x W) x (H_o x W_o)
@@ -73,9 +74,8 @@ def kept_structure(photo: torch.Tensor, swapped: torch.Tensor, power: float) -> 
     features (C, h, w) carry less energy than the photo's (a forest swapped for blank
     paper), (swapped / photo energy)^power, over 3x3 windows; 1 where they carry as much
     or more, and everywhere at power 0."""
-    def energy(feats: torch.Tensor) -> torch.Tensor:
-        square = feats.float().square().sum(0, keepdim=True)[None]
-        return F.avg_pool2d(square, 3, 1, 1, count_include_pad=False)[0, 0].sqrt()
+    def energy(feats: torch.Tensor) -> torch.Tensor:  # zero-padded, so one per position
+        return patch_norms(F.pad(feats, (1, 1, 1, 1))[None])[0]
     return (energy(swapped) / energy(photo).clamp_min(1e-6)).clamp(0, 1) ** power
 
 
