@@ -11,8 +11,9 @@ from core.precision import network_precision, resolve_precision
 from core.errors import ConfigError, WeightsError
 from core.images import fit_blocks, load_image, to_tensor
 from transfer import decoder as decoder_module
-from transfer.decoder import cached_decoder, decode, load_decoder
+from transfer.decoder import LATTICE, cached_decoder, decode, load_decoder
 from transfer.instant import instant_paint, pair_strength
+from transfer.lattice import even_lattice
 from transfer.losses import gram
 from transfer.swap import kept_structure, paste, swap
 from transfer.targets import features
@@ -74,7 +75,7 @@ def test_strength_runs_from_the_decoded_photo_to_the_full_swap(backbone, pair):
     # As the instant painting makes it: encoded in the CPU's own precision.
     with network_precision(resolve_precision("auto", "cpu"), "cpu"):
         own = features(backbone, photo_t, {"relu4_1"}, 16)["relu4_1"].float()
-    own = decode(cached_decoder("cpu"), own)
+    own = even_lattice(decode(cached_decoder("cpu"), own), LATTICE)
     assert torch.equal(results[0.0], own)
     distances = [_style_distance(backbone, results[s], painting_t) for s in sorted(results)]
     assert distances == sorted(distances, reverse=True), distances

@@ -24,6 +24,8 @@ from core.errors import WeightsError
 CONVS = ((512, 256), (256, 256), (256, 256), (256, 256), (256, 128), (128, 128), (128, 64),
          (64, 64), (64, 3))
 UPSAMPLE_AFTER = (0, 4, 6)
+# The period, in output pixels, of the trace those upsamplings leave (transfer/lattice.py).
+LATTICE = 2 ** len(UPSAMPLE_AFTER)
 
 
 def decoder_path() -> Path:

@@ -3,7 +3,8 @@ minutes of Adam steps (NNST-D, Kolkin et al. 2022; style swap, Chen & Schmidt 20
 
 The photo's relu4_1 features have each 3x3 patch swapped for the painting's best
 (transfer/swap.py), are blended back towards the photo's own by the strength, and the
-AdaIN decoder (transfer/decoder.py) turns them into pixels; every painting's finish
+AdaIN decoder (transfer/decoder.py) turns them into pixels, its lattice evened
+(transfer/lattice.py); every painting's finish
 (transfer/finish.py: chroma denoise, palette or the photo's colours, mask) follows.
 """
 from __future__ import annotations
@@ -17,8 +18,9 @@ from core.backbone import Backbone
 from core.precision import network_precision, resolve_precision
 from transfer.blend import palette_source, piece_shares
 from transfer.checks import as_list, check_settings, working_set
-from transfer.decoder import cached_decoder, decode
+from transfer.decoder import LATTICE, cached_decoder, decode
 from transfer.finish import finish, mask_tensor
+from transfer.lattice import even_lattice
 from transfer.swap import blend, centred, descriptors, kept_structure, swap
 from transfer.targets import features
 
@@ -87,6 +89,8 @@ def _decoded(photo: torch.Tensor, paintings: list[torch.Tensor], backbone: Backb
     feats, positions = swapped(photo_feats, painting_feats, strength, cfg)
     with torch.no_grad():
         image = decode(cached_decoder(str(photo.device)), feats)
+        if cfg["instant"]["even_lattice"]:
+            image = even_lattice(image, LATTICE)
     cover = mask_tensor(mask, photo) if mask is not None else None
     palette = palette_source(paintings, piece_shares(positions, len(paintings), cover))
     rotations = (cfg["instant"]["palette_rotations"], cfg["instant"]["palette_rounds"])
@@ -115,7 +119,8 @@ def swap_start(cfg: dict[str, Any]) -> Callable[..., tuple[torch.Tensor, torch.T
     (the engine fades it towards the photo by the strength, as it does the collage);
     it takes the collage's arguments and returns the image and its correspondence."""
     # The plain full swap, as the quick schedule was measured from.
-    full = cfg | {"strength": 1.0, "instant": cfg["instant"] | {"keep_photo_power": 0.0}}
+    plain = {"keep_photo_power": 0.0, "even_lattice": False}
+    full = cfg | {"strength": 1.0, "instant": cfg["instant"] | plain}
 
     def start(photo: torch.Tensor, painting: torch.Tensor | list[torch.Tensor],
               backbone: Backbone, *_: Any) -> tuple[torch.Tensor, torch.Tensor]:
