@@ -15,7 +15,7 @@ from transfer.decoder import LATTICE, cached_decoder, decode, load_decoder
 from transfer.instant import instant_paint, pair_strength
 from transfer.lattice import even_lattice
 from transfer.losses import gram
-from transfer.swap import kept_structure, paste, swap
+from transfer.swap import kept_structure, mixture_moments, paste, swap, with_moments
 from transfer.targets import features
 
 SIZE = 160
@@ -201,3 +201,18 @@ def test_bfloat16_encodes_in_it_and_paints_alike(backbone, pair):
     assert half.dtype == torch.float32
     assert not torch.equal(half, exact)
     assert (half - exact).abs().mean() < 0.02
+
+
+def test_the_swap_takes_a_blends_moments_by_share():
+    generator = torch.Generator().manual_seed(0)
+    a = torch.rand(3, 5, 6, generator=generator)
+    b = 2 + 3 * torch.rand(3, 4, 4, generator=generator)
+    mean, std = mixture_moments([a, b], [0.25, 0.75])
+    # The mixture of a quarter of a's positions' values with three quarters of b's.
+    pooled = torch.cat((a.flatten(1).repeat(1, 8), b.flatten(1).repeat(1, 45)), 1)
+    assert torch.allclose(mean[:, 0, 0], pooled.mean(1), atol=1e-5)
+    assert torch.allclose(std[:, 0, 0], pooled.std(1, correction=0), atol=1e-4)
+    moved = with_moments(a, mean, std)
+    assert torch.allclose(moved.mean((1, 2)), mean[:, 0, 0], atol=1e-4)
+    assert torch.allclose(moved.std((1, 2), correction=0), std[:, 0, 0], atol=1e-4)
+    assert (with_moments(a, -torch.ones(3, 1, 1), std) >= 0).all()  # a ReLU's output

@@ -21,7 +21,8 @@ from transfer.checks import as_list, check_settings, working_set
 from transfer.decoder import LATTICE, cached_decoder, decode
 from transfer.finish import finish, mask_tensor
 from transfer.lattice import even_lattice
-from transfer.swap import blend, centred, descriptors, kept_structure, swap
+from transfer.swap import (blend, centred, descriptors, kept_structure, mixture_moments, swap,
+                           with_moments)
 from transfer.targets import features
 
 DECODED = "relu4_1"  # the layer the decoder inverts
@@ -70,15 +71,23 @@ def swapped(photo: dict[str, torch.Tensor], paintings: list[dict[str, torch.Tens
     """The features to decode, (1, 512, h, w): the photo's relu4_1 blended towards its
     swap from the union of the paintings' patches; the swap's share is the
     strength to the power `instant.strength_power` (0 and 1 stay the ends) times, at
-    each position, `kept_structure` to `instant.keep_photo_power`. Also the swap's
-    correspondence (its first column names the painting)."""
+    each position, `kept_structure` to `instant.keep_photo_power`. The blend's channel
+    means and deviations then move that share of `instant.painting_moments` of the way
+    to the paintings'. Also the swap's correspondence (its first column names the
+    painting)."""
     icfg = cfg["instant"]
     photo_keys, painting_keys = _keys(photo, paintings, icfg)
     maps = [p[DECODED][0] for p in paintings]
     swap_feats, positions = swap(photo[DECODED][0], maps, photo_keys, painting_keys)
-    share = (strength ** icfg["strength_power"]
-             * kept_structure(photo[DECODED][0], swap_feats, icfg["keep_photo_power"]))
-    return blend(photo[DECODED], swap_feats[None], share), positions
+    overall = strength ** icfg["strength_power"]
+    share = overall * kept_structure(photo[DECODED][0], swap_feats, icfg["keep_photo_power"])
+    feats = blend(photo[DECODED], swap_feats[None], share)
+    towards = overall * icfg["painting_moments"]
+    if towards > 0:
+        own = mixture_moments([feats[0]], [1.0])
+        theirs = mixture_moments(maps, piece_shares(positions, len(maps)))
+        feats = with_moments(feats[0], *(torch.lerp(a, b, towards) for a, b in zip(own, theirs)))
+    return feats.reshape_as(photo[DECODED]), positions
 
 
 def _decoded(photo: torch.Tensor, paintings: list[torch.Tensor], backbone: Backbone,
@@ -119,7 +128,7 @@ def swap_start(cfg: dict[str, Any]) -> Callable[..., tuple[torch.Tensor, torch.T
     (the engine fades it towards the photo by the strength, as it does the collage);
     it takes the collage's arguments and returns the image and its correspondence."""
     # The plain full swap, as the quick schedule was measured from.
-    plain = {"keep_photo_power": 0.0, "even_lattice": False}
+    plain = {"keep_photo_power": 0.0, "even_lattice": False, "painting_moments": 0.0}
     full = cfg | {"strength": 1.0, "instant": cfg["instant"] | plain}
 
     def start(photo: torch.Tensor, painting: torch.Tensor | list[torch.Tensor],

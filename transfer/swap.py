@@ -79,6 +79,23 @@ def kept_structure(photo: torch.Tensor, swapped: torch.Tensor, power: float) -> 
     return (energy(swapped) / energy(photo).clamp_min(1e-6)).clamp(0, 1) ** power
 
 
+def mixture_moments(maps: list[torch.Tensor], weights: list[float]
+                    ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Channel means and standard deviations, (C, 1, 1) each, of the paintings' maps
+    (C, H, W) mixed by `weights` (summing to 1): one painting's own, or a blend's."""
+    mean = sum(w * m.mean((1, 2), keepdim=True) for m, w in zip(maps, weights))
+    square = sum(w * m.square().mean((1, 2), keepdim=True) for m, w in zip(maps, weights))
+    return mean, (square - mean.square()).clamp_min(0).sqrt()
+
+
+def with_moments(feats: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
+    """`feats` (C, h, w) with each channel's mean and standard deviation set to these
+    (AdaIN, Huang & Belongie 2017), kept non-negative as a ReLU's output is."""
+    own_mean = feats.mean((1, 2), keepdim=True)
+    own_std = feats.std((1, 2), keepdim=True, correction=0)
+    return ((feats - own_mean) / own_std.clamp_min(1e-5) * std + mean).clamp_min(0)
+
+
 def centred(feats: torch.Tensor) -> torch.Tensor:
     """Features (C, H, W) less their channel means: a patch is then matched by its
     pattern, not by the image's overall level in each channel."""
