@@ -90,16 +90,21 @@ def swapped(photo: dict[str, torch.Tensor], paintings: list[dict[str, torch.Tens
     return feats.reshape_as(photo[DECODED]), positions
 
 
+def decoded(feats: torch.Tensor, cfg: dict[str, Any]) -> torch.Tensor:
+    """The features as pixels (1, 3, H, W): the AdaIN decoder, its lattice evened where
+    `instant.even_lattice` says."""
+    with torch.no_grad():
+        image = decode(cached_decoder(str(feats.device)), feats)
+        return even_lattice(image, LATTICE) if cfg["instant"]["even_lattice"] else image
+
+
 def _decoded(photo: torch.Tensor, paintings: list[torch.Tensor], backbone: Backbone,
              cfg: dict[str, Any], mask: Image.Image | None
              ) -> tuple[torch.Tensor, torch.Tensor, float]:
     strength = pair_strength(cfg)
     photo_feats, painting_feats = encode(backbone, photo, paintings, cfg)
     feats, positions = swapped(photo_feats, painting_feats, strength, cfg)
-    with torch.no_grad():
-        image = decode(cached_decoder(str(photo.device)), feats)
-        if cfg["instant"]["even_lattice"]:
-            image = even_lattice(image, LATTICE)
+    image = decoded(feats, cfg)
     cover = mask_tensor(mask, photo) if mask is not None else None
     palette = palette_source(paintings, piece_shares(positions, len(paintings), cover))
     rotations = (cfg["instant"]["palette_rotations"], cfg["instant"]["palette_rounds"])
