@@ -60,7 +60,8 @@ def run_one(size: int, repeats: int, precision: str) -> dict:
     best = {stage: float("inf") for stage in STAGES}
     for _ in range(repeats):
         times = [time.perf_counter()]
-        photo_feats, painting_feats = encode(backbone, photo, [painting], cfg)
+        photo_feats, painting_feats = encode(backbone, photo, [painting], pair_strength(cfg),
+                                             cfg)
         times.append(time.perf_counter())
         feats, _ = swapped(photo_feats, painting_feats, pair_strength(cfg), cfg)
         del photo_feats, painting_feats

@@ -16,7 +16,7 @@ BOUNDS = {
     "transfer.learning_rate": (1e-9, None), "transfer.content_weight": (0, None),
     "transfer.instant.strength_power": (1e-9, None), "transfer.instant.palette_rotations": (0, 100),
     "transfer.instant.palette_rounds": (1, 10), "transfer.instant.keep_photo_power": (0, 10),
-    "transfer.instant.painting_moments": (0, 1),
+    "transfer.instant.painting_moments": (0, 1), "transfer.instant.recolour_photo": (0, 1),
     "transfer.style_weight": (0, None), "transfer.hist_weight": (0, None),
     "transfer.tv_weight": (0, None),
     "transfer.colour_weight": (0, None), "transfer.painting_share": (0, 1),

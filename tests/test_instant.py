@@ -10,9 +10,10 @@ from core.config import load_config
 from core.precision import network_precision, resolve_precision
 from core.errors import ConfigError, WeightsError
 from core.images import fit_blocks, load_image, to_tensor
+from tests.conftest import ART
 from transfer import decoder as decoder_module
 from transfer.decoder import LATTICE, cached_decoder, decode, load_decoder
-from transfer.instant import instant_paint, pair_strength
+from transfer.instant import encode, instant_paint, pair_strength, seen_photo, swapped
 from transfer.lattice import even_lattice
 from transfer.losses import gram
 from transfer.swap import kept_structure, mixture_moments, paste, swap, with_moments
@@ -216,3 +217,30 @@ def test_the_swap_takes_a_blends_moments_by_share():
     assert torch.allclose(moved.mean((1, 2)), mean[:, 0, 0], atol=1e-4)
     assert torch.allclose(moved.std((1, 2), correction=0), std[:, 0, 0], atol=1e-4)
     assert (with_moments(a, -torch.ones(3, 1, 1), std) >= 0).all()  # a ReLU's output
+
+
+def test_the_swap_sees_the_photo_in_the_paintings_colours(backbone):
+    # A dark green field beside a pale one, under the Great Wave, which has no green: seen
+    # in the photo's own colours the field takes the wave's blank paper, as the pale one
+    # does (the stream's forest in the benchmark); seen in the painting's, its dark pieces.
+    great_wave = ART / "katsushika-hokusai_the-great-wave-off-kanagawa-1831.jpg"
+    painting = to_tensor(fit_blocks(load_image(great_wave), SIZE, 16))
+    photo = torch.empty(1, 3, 96, SIZE)
+    photo[..., :SIZE // 2] = torch.tensor([0.1, 0.35, 0.1])[:, None, None]
+    photo[..., SIZE // 2:] = 0.8
+    photo = (photo + 0.03 * torch.randn(photo.shape, generator=torch.Generator().manual_seed(0))
+             ).clamp(0, 1)
+    brightness = F.avg_pool2d(painting.mean(1, keepdim=True), 8)[0, 0]  # at relu4_1's grid
+
+    def picked(*overrides: str) -> tuple[float, float]:
+        cfg = _cfg(*overrides)
+        positions = swapped(*encode(backbone, photo, [painting], 1.0, cfg), 1.0, cfg)[1]
+        found, half = brightness[positions[..., 1], positions[..., 2]], positions.shape[1] // 2
+        return found[1:-1, 1:half - 1].mean().item(), found[1:-1, half + 1:-1].mean().item()
+
+    dark, pale = picked()
+    own_dark, own_pale = picked("transfer.instant.recolour_photo=0")
+    assert own_dark > own_pale - 0.05
+    assert dark < pale - 0.1
+    assert dark < own_dark - 0.1
+    assert seen_photo(photo, [painting], 0.0, _cfg()) is photo  # strength 0: the photo's own

@@ -1,11 +1,12 @@
 """Instant painting: encode, swap, blend, decode; one pass of two networks instead of
 minutes of Adam steps (NNST-D, Kolkin et al. 2022; style swap, Chen & Schmidt 2016).
 
-The photo's relu4_1 features have each 3x3 patch swapped for the painting's best
-(transfer/swap.py), are blended back towards the photo's own by the strength, and the
-AdaIN decoder (transfer/decoder.py) turns them into pixels, its lattice evened
-(transfer/lattice.py); every painting's finish
-(transfer/finish.py: chroma denoise, palette or the photo's colours, mask) follows.
+The photo, seen part of the way in the painting's palette, has each 3x3 patch of its
+relu4_1 features swapped for the painting's best (transfer/swap.py); the swap is
+blended back towards the photo's own features by the strength, and the AdaIN decoder
+(transfer/decoder.py) turns them into pixels, its lattice evened (transfer/lattice.py);
+every painting's finish (transfer/finish.py: chroma denoise, palette or the photo's
+colours, mask) follows.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from core.backbone import Backbone
 from core.precision import network_precision, resolve_precision
 from transfer.blend import palette_source, piece_shares
 from transfer.checks import as_list, check_settings, working_set
+from transfer.colour import match_palette
 from transfer.decoder import LATTICE, cached_decoder, decode
 from transfer.finish import finish, mask_tensor
 from transfer.lattice import even_lattice
@@ -50,15 +52,36 @@ def pair_strength(cfg: dict[str, Any]) -> float:
     return 1.0 if cfg["strength"] == "auto" else float(cfg["strength"])
 
 
+def swap_share(strength: float, cfg: dict[str, Any]) -> float:
+    """The swap's share of the blend at this strength: `instant.strength_power` keeps 0
+    and 1 the ends."""
+    return strength ** cfg["instant"]["strength_power"]
+
+
+def seen_photo(photo: torch.Tensor, paintings: list[torch.Tensor], strength: float,
+               cfg: dict[str, Any]) -> torch.Tensor:
+    """The photo as the swap sees it: `instant.recolour_photo` of the way (times the
+    swap's share) to the paintings' palette, so a patch finds the piece that plays its
+    part in the painting's colours (NNST recolours the photo fully): a dark forest under
+    the Great Wave then meets the wave's dark blue, not its blank paper."""
+    towards = swap_share(strength, cfg) * cfg["instant"]["recolour_photo"]
+    if towards == 0:
+        return photo
+    palette = palette_source(paintings, [1 / len(paintings)] * len(paintings))
+    return torch.lerp(photo, match_palette(photo, palette), towards)
+
+
 def encode(backbone: Backbone, photo: torch.Tensor, paintings: list[torch.Tensor],
-           cfg: dict[str, Any]) -> tuple[dict[str, torch.Tensor], list[dict[str, torch.Tensor]]]:
-    """The photo's and each painting's features at the layers the swap needs. The network runs in `transfer.precision` (bfloat16 on a CPU that has it:
-    0.57 s against 0.79 at 512 px on an AVX512-BF16 EPYC)."""
+           strength: float, cfg: dict[str, Any]
+           ) -> tuple[dict[str, torch.Tensor], list[dict[str, torch.Tensor]]]:
+    """The features of the photo as the swap sees it (`seen_photo`) and of each painting,
+    at the layers the swap needs. The network runs in `transfer.precision` (bfloat16 on
+    a CPU that has it: 0.57 s against 0.79 at 512 px on an AVX512-BF16 EPYC)."""
     layers = _layers(cfg)
     kept = []
     precision = resolve_precision(cfg["precision"], photo.device)
     with torch.no_grad(), network_precision(precision, photo.device):
-        for image in (photo, *paintings):
+        for image in (seen_photo(photo, paintings, strength, cfg), *paintings):
             feats = features(backbone, image, layers, cfg["border_pad"])
             # The swap compares and blends in float32, as the optimisation's losses do.
             kept.append({layer: feats[layer].float().contiguous() for layer in layers})
@@ -79,7 +102,7 @@ def swapped(photo: dict[str, torch.Tensor], paintings: list[dict[str, torch.Tens
     photo_keys, painting_keys = _keys(photo, paintings, icfg)
     maps = [p[DECODED][0] for p in paintings]
     swap_feats, positions = swap(photo[DECODED][0], maps, photo_keys, painting_keys)
-    overall = strength ** icfg["strength_power"]
+    overall = swap_share(strength, cfg)
     share = overall * kept_structure(photo[DECODED][0], swap_feats, icfg["keep_photo_power"])
     feats = blend(photo[DECODED], swap_feats[None], share)
     towards = overall * icfg["painting_moments"]
@@ -102,7 +125,7 @@ def _decoded(photo: torch.Tensor, paintings: list[torch.Tensor], backbone: Backb
              cfg: dict[str, Any], mask: Image.Image | None
              ) -> tuple[torch.Tensor, torch.Tensor, float]:
     strength = pair_strength(cfg)
-    photo_feats, painting_feats = encode(backbone, photo, paintings, cfg)
+    photo_feats, painting_feats = encode(backbone, photo, paintings, strength, cfg)
     feats, positions = swapped(photo_feats, painting_feats, strength, cfg)
     image = decoded(feats, cfg)
     cover = mask_tensor(mask, photo) if mask is not None else None
@@ -133,7 +156,8 @@ def swap_start(cfg: dict[str, Any]) -> Callable[..., tuple[torch.Tensor, torch.T
     (the engine fades it towards the photo by the strength, as it does the collage);
     it takes the collage's arguments and returns the image and its correspondence."""
     # The plain full swap, as the quick schedule was measured from.
-    plain = {"keep_photo_power": 0.0, "even_lattice": False, "painting_moments": 0.0}
+    plain = {"keep_photo_power": 0.0, "even_lattice": False, "painting_moments": 0.0,
+             "recolour_photo": 0.0}
     full = cfg | {"strength": 1.0, "instant": cfg["instant"] | plain}
 
     def start(photo: torch.Tensor, painting: torch.Tensor | list[torch.Tensor],
