@@ -94,7 +94,12 @@ ROWS: dict[str, tuple[str, list[str], Callable | None]] = {
                         ['transfer.hist_layers=["relu4_1"]'], None),
 }
 # name: (what it is, config overrides): painted in one pass by transfer/instant.py.
-SCRATCH = ["transfer.instant.nnst=false", "transfer.instant.centre=false"]
+# The first sketch: none of what came after it (descriptor, centring, the per-position
+# share, the moments, the lattice, the recolour, the palette's rotation passes).
+SCRATCH = ["transfer.instant.nnst=false", "transfer.instant.centre=false",
+           "transfer.instant.keep_photo_power=0", "transfer.instant.painting_moments=0",
+           "transfer.instant.even_lattice=false", "transfer.instant.recolour_photo=0",
+           "transfer.instant.palette_rotations=0"]
 INSTANT_ROWS: dict[str, tuple[str, list[str]]] = {
     "instant": ("instant painting: NNST descriptor, centred, auto strength", []),
     "instant-linear": ("instant, blend share the strength itself",
