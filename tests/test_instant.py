@@ -11,9 +11,12 @@ from core.precision import network_precision, resolve_precision
 from core.errors import ConfigError, WeightsError
 from core.images import fit_blocks, load_image, to_tensor
 from tests.conftest import ART
+from tests.test_lattice import phase_spread
 from transfer import decoder as decoder_module
+from transfer.checks import working_set
 from transfer.decoder import LATTICE, cached_decoder, decode, load_decoder
-from transfer.instant import encode, instant_paint, pair_strength, seen_photo, swapped
+from transfer.instant import (encode, instant_paint, pair_strength, seen_photo, swap_start,
+                               swapped)
 from transfer.lattice import even_lattice
 from transfer.losses import gram
 from transfer.swap import kept_structure, mixture_moments, paste, swap, with_moments
@@ -244,3 +247,16 @@ def test_the_swap_sees_the_photo_in_the_paintings_colours(backbone):
     assert dark < pale - 0.1
     assert dark < own_dark - 0.1
     assert seen_photo(photo, [painting], 0.0, _cfg()) is photo  # strength 0: the photo's own
+
+
+def test_the_quick_schedules_start_has_the_decoders_lattice_evened(backbone, pair):
+    # L-BFGS's small steps keep what the start has: a lattice there is one in the painting.
+    photo, painting = pair
+    cfg = _cfg('transfer.schedule="quick"', "transfer.match_palette=false",
+               "transfer.chroma_denoise=false")
+    photo_t, paintings = working_set(photo, painting, SIZE, torch.device("cpu"))
+    start = swap_start(cfg)(photo_t, paintings[0], backbone)[0]
+    plain = swap_start(cfg | {"instant": cfg["instant"] | {"even_lattice": False}})(
+        photo_t, paintings[0], backbone)[0]
+    assert phase_spread(plain) > 1.2
+    assert phase_spread(start) < 1.1

@@ -7,7 +7,7 @@ from transfer.lattice import even_lattice, poisson_rebuild
 from transfer.targets import features
 
 
-def _phase_spread(image: torch.Tensor) -> float:
+def phase_spread(image: torch.Tensor) -> float:
     """The largest phase's mean jump modulo 8 over the mean of the phases, rows and
     columns."""
     x = image[0]
@@ -34,9 +34,9 @@ def test_a_lattice_is_evened_and_what_is_coarser_kept(photo_path):
                                 dy * gains[torch.arange(dy.shape[1]) % 8][:, None])
                 + photo.mean((1, 2), keepdim=True))[None]
     photo = photo[None]
-    assert _phase_spread(latticed) > 1.3 > _phase_spread(photo) + 0.15
+    assert phase_spread(latticed) > 1.3 > phase_spread(photo) + 0.15
     evened = even_lattice(latticed, 8)
-    assert _phase_spread(evened) < _phase_spread(photo) + 0.03
+    assert phase_spread(evened) < phase_spread(photo) + 0.03
     # The fine texture comes back to the photo's; the coarse stays as it was.
     fine = [x - box_mean(box_mean(x, 4), 4) for x in (evened, latticed, photo)]
     assert (fine[0] - fine[2]).abs().mean() < 0.6 * (fine[1] - fine[2]).abs().mean()
@@ -48,6 +48,6 @@ def test_the_decoders_lattice_is_evened_and_little_else_changes(backbone, photo_
     photo = to_tensor(fit_blocks(load_image(photo_path), 160, 16))
     decoded = decode(cached_decoder("cpu"), features(backbone, photo, {"relu4_1"}, 16)["relu4_1"])
     evened = even_lattice(decoded, LATTICE)
-    assert _phase_spread(decoded) > 1.3
-    assert _phase_spread(evened) < 1.1
+    assert phase_spread(decoded) > 1.3
+    assert phase_spread(evened) < 1.1
     assert (evened - decoded).abs().mean() < 0.01

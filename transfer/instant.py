@@ -155,9 +155,9 @@ def swap_start(cfg: dict[str, Any]) -> Callable[..., tuple[torch.Tensor, torch.T
     """The decoded swap, at full share, as an optimisation's start in place of the collage
     (the engine fades it towards the photo by the strength, as it does the collage);
     it takes the collage's arguments and returns the image and its correspondence."""
-    # The plain full swap, as the quick schedule was measured from.
-    plain = {"keep_photo_power": 0.0, "even_lattice": False, "painting_moments": 0.0,
-             "recolour_photo": 0.0}
+    # The plain full swap, as the quick schedule was measured from, its lattice evened:
+    # L-BFGS's small steps kept it (judged grid 1.100 from the plain swap, 1.052 evened).
+    plain = {"keep_photo_power": 0.0, "painting_moments": 0.0, "recolour_photo": 0.0}
     full = cfg | {"strength": 1.0, "instant": cfg["instant"] | plain}
 
     def start(photo: torch.Tensor, painting: torch.Tensor | list[torch.Tensor],
