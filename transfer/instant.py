@@ -116,9 +116,8 @@ def swapped(photo: dict[str, torch.Tensor], paintings: list[dict[str, torch.Tens
 def decoded(feats: torch.Tensor, cfg: dict[str, Any]) -> torch.Tensor:
     """The features as pixels (1, 3, H, W): the AdaIN decoder, its lattice evened where
     `instant.even_lattice` says."""
-    with torch.no_grad():
-        image = decode(cached_decoder(str(feats.device)), feats)
-        return even_lattice(image, LATTICE) if cfg["instant"]["even_lattice"] else image
+    image = decode(cached_decoder(str(feats.device)), feats)  # decode runs without autograd
+    return even_lattice(image, LATTICE) if cfg["instant"]["even_lattice"] else image
 
 
 def _decoded(photo: torch.Tensor, paintings: list[torch.Tensor], backbone: Backbone,
